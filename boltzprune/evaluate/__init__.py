@@ -1,0 +1,27 @@
+"""Evaluation: exact likelihood and pattern distributions."""
+
+from boltzprune.evaluate.likelihood import (
+    all_states,
+    log_likelihood,
+    log_marginal_visible,
+    log_partition,
+)
+from boltzprune.evaluate.patterns import (
+    empirical_distribution,
+    kl_divergence,
+    model_distribution,
+    pattern_codes,
+    rank_frequency,
+)
+
+__all__ = [
+    "all_states",
+    "empirical_distribution",
+    "kl_divergence",
+    "log_likelihood",
+    "log_marginal_visible",
+    "log_partition",
+    "model_distribution",
+    "pattern_codes",
+    "rank_frequency",
+]

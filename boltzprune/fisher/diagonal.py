@@ -1,0 +1,53 @@
+"""Local estimates of the FIM diagonal for the weights (paper eq. 4, 9 and 10)."""
+
+from __future__ import annotations
+
+import torch
+
+from boltzprune._validate import check_positive_float
+
+__all__ = ["variance_fi", "heuristic_fi", "bias_fi"]
+
+
+def _check_pair(v: torch.Tensor, h: torch.Tensor) -> None:
+    if v.ndim != 2 or h.ndim != 2 or v.shape[0] != h.shape[0]:
+        raise ValueError(f"samples v and h must be 2-D with the same number of rows, got "
+                         f"shapes {tuple(v.shape)} and {tuple(h.shape)}")
+    if v.shape[0] == 0:
+        raise ValueError("samples are empty: need at least one joint sample (v, h)")
+
+
+def variance_fi(v: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    """Variance estimate of F_{w_ij, w_ij} (eq. 4): p (1 - p) with p = <v_i h_j>.
+
+    v: (n, n_visible), h: (n, n_hidden) binary model samples -> (n_visible, n_hidden).
+    """
+    _check_pair(v, h)
+    p = (v.double().T @ h.double()) / v.shape[0]
+    return (p * (1 - p)).to(torch.float32)
+
+
+def heuristic_fi(v: torch.Tensor, h: torch.Tensor, W: torch.Tensor, *,
+                 eps: float = 1e-6) -> torch.Tensor:
+    """Mean-field ("heuristic") estimate of F_{w_ij, w_ij} (eq. 10): q (1 - q) with
+    q = <h_j> sigma(logit(<v_i>) + w_ij (1 - <h_j>)).
+
+    Uses only the mean rates and the weight. Means are clipped to [eps, 1 - eps] so the
+    logit stays finite. v: (n, n_visible), h: (n, n_hidden), W: (n_visible, n_hidden).
+    """
+    _check_pair(v, h)
+    eps = check_positive_float("eps", eps)
+    if W.shape != (v.shape[1], h.shape[1]):
+        raise ValueError(f"W must have shape {(v.shape[1], h.shape[1])}, got {tuple(W.shape)}")
+    mv = v.double().mean(0).clamp(eps, 1 - eps)
+    mh = h.double().mean(0).clamp(eps, 1 - eps)
+    q = mh[None, :] * torch.sigmoid(torch.logit(mv)[:, None] + W.double() * (1 - mh[None, :]))
+    return (q * (1 - q)).to(torch.float32)
+
+
+def bias_fi(x: torch.Tensor) -> torch.Tensor:
+    """F_{b_i, b_i} = Var(x_i) (eq. 9) for samples x: (n, n_units) -> (n_units,)."""
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ValueError(f"samples must be 2-D and non-empty, got shape {tuple(x.shape)}")
+    m = x.double().mean(0)
+    return (m * (1 - m)).to(torch.float32)
