@@ -1,0 +1,71 @@
+"""boltzprune: train Restricted Boltzmann Machines and prune them with local,
+activity-based Fisher-information rules (Scholl, Rule & Hennig 2020)."""
+
+from boltzprune._validate import BoltzpruneError
+from boltzprune.evaluate import (
+    empirical_distribution,
+    exact_fit,
+    kl_divergence,
+    log_likelihood,
+    log_partition,
+    model_distribution,
+    rank_frequency,
+)
+from boltzprune.fisher import (
+    exact_fim,
+    fim_eigen,
+    heuristic_fi,
+    sampled_fim,
+    variance_fi,
+)
+from boltzprune.io import load_rbm, save_rbm
+from boltzprune.models import RBM, init_rbm, remove_dead_hidden
+from boltzprune.pruning import (
+    ImportanceContext,
+    available_criteria,
+    compute_importance,
+    prune_mask,
+    prune_rbm,
+    prune_retrain_loop,
+    register_criterion,
+)
+from boltzprune.sampling import Samples, SamplingConfig, sample_rbm
+from boltzprune.training import AUTHORS_CODE_RBM, PAPER_RBM, TrainConfig, train_rbm
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AUTHORS_CODE_RBM",
+    "PAPER_RBM",
+    "RBM",
+    "BoltzpruneError",
+    "ImportanceContext",
+    "Samples",
+    "SamplingConfig",
+    "TrainConfig",
+    "available_criteria",
+    "compute_importance",
+    "empirical_distribution",
+    "exact_fim",
+    "exact_fit",
+    "fim_eigen",
+    "heuristic_fi",
+    "init_rbm",
+    "kl_divergence",
+    "load_rbm",
+    "log_likelihood",
+    "log_partition",
+    "model_distribution",
+    "prune_mask",
+    "prune_rbm",
+    "prune_retrain_loop",
+    "rank_frequency",
+    "register_criterion",
+    "remove_dead_hidden",
+    "sample_rbm",
+    "sampled_fim",
+    "save_rbm",
+    "train_rbm",
+    "variance_fi",
+    "__version__",
+]

@@ -8,6 +8,7 @@ from boltzprune.evaluate.likelihood import (
 )
 from boltzprune.evaluate.patterns import (
     empirical_distribution,
+    exact_fit,
     kl_divergence,
     model_distribution,
     pattern_codes,
@@ -17,6 +18,7 @@ from boltzprune.evaluate.patterns import (
 __all__ = [
     "all_states",
     "empirical_distribution",
+    "exact_fit",
     "kl_divergence",
     "log_likelihood",
     "log_marginal_visible",

@@ -10,6 +10,7 @@ from boltzprune.evaluate.likelihood import MAX_ENUMERATED_UNITS, log_marginal_vi
 from boltzprune.models.rbm import RBM
 
 __all__ = ["pattern_codes", "empirical_distribution", "model_distribution", "kl_divergence",
+           "exact_fit",
            "rank_frequency"]
 
 
@@ -54,3 +55,19 @@ def rank_frequency(p: np.ndarray, *, drop_zeros: bool = True) -> np.ndarray:
     """
     p = np.sort(np.asarray(p, np.float64))[::-1]
     return p[p > 0] if drop_zeros else p
+
+
+def exact_fit(rbm: RBM, p_data: np.ndarray) -> dict[str, float]:
+    """Exact fit of a small RBM to an empirical pattern distribution p_data: (2^n_visible,).
+
+    Returns the mean log-likelihood per pattern, sum p_data log p_model (nats), and
+    KL(data || model) = -H(p_data) - log-likelihood.
+    """
+    q = log_marginal_visible(rbm).cpu().numpy()
+    p = np.asarray(p_data, np.float64)
+    if p.shape != q.shape:
+        raise ValueError(f"p_data must have shape {q.shape}, got {p.shape}")
+    nz = p > 0
+    ll = float(np.sum(p[nz] * q[nz]))
+    entropy = float(-np.sum(p[nz] * np.log(p[nz])))
+    return {"log_likelihood": ll, "kl": -entropy - ll}

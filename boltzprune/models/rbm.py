@@ -58,10 +58,10 @@ class RBM:
         return self.W.device
 
     def clone(self) -> RBM:
-        return RBM(*(t.clone() for t in (self.W, self.b_v, self.b_h, self.mask, self.hidden_index)))
+        return RBM(*(t.clone() for t in self.tensors().values()))
 
     def to(self, device: str | torch.device) -> RBM:
-        return RBM(*(t.to(device) for t in (self.W, self.b_v, self.b_h, self.mask, self.hidden_index)))
+        return RBM(*(t.to(device) for t in self.tensors().values()))
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """Named tensors, for checkpoints."""

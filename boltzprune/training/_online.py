@@ -62,7 +62,7 @@ def online_cd_chunk(W, b_v, b_h, mask, vW, vbv, vbh, data, order, U, lr, mom, k,
             for j in range(n_h):
                 ph[j] = ph0[j]
         off = 0
-        for step in range(k):
+        for _ in range(k):
             for j in range(n_h):
                 h[j] = 1.0 if u[off + j] < ph[j] else 0.0
             off += n_h

@@ -25,7 +25,8 @@ from boltzprune._validate import (
 from boltzprune.models.rbm import RBM, as_binary
 from boltzprune.training.schedules import LR_SCHEDULES, learning_rates, momenta
 
-__all__ = ["TrainConfig", "TrainResult", "train_rbm", "PAPER_RBM", "AUTHORS_CODE_RBM"]
+__all__ = ["TrainConfig", "TrainResult", "train_rbm", "cd_statistics", "PAPER_RBM",
+           "AUTHORS_CODE_RBM"]
 
 BACKENDS = ("auto", "torch", "compiled")
 
@@ -133,15 +134,27 @@ def _torch_epoch(rbm, vel, data, order, uni, lr, mom, cfg, chain, bar):
             ph = rbm.p_h(v)
         if cfg.persistent:
             chain[:b] = v
-        gW = (v0.T @ ph0 - v.T @ ph) / b
+        gW, gbv, gbh = cd_statistics(v0, ph0, v, ph)
         vel["W"].mul_(mom).add_(gW, alpha=lr).mul_(maskf)
-        vel["b_v"].mul_(mom).add_((v0 - v).mean(0), alpha=lr)
-        vel["b_h"].mul_(mom).add_((ph0 - ph).mean(0), alpha=lr)
+        vel["b_v"].mul_(mom).add_(gbv, alpha=lr)
+        vel["b_h"].mul_(mom).add_(gbh, alpha=lr)
         rbm.W.add_(vel["W"])
         rbm.b_v.add_(vel["b_v"])
         rbm.b_h.add_(vel["b_h"])
         if bar is not None:
             bar.update(b)
+
+
+def cd_statistics(v0: torch.Tensor, ph0: torch.Tensor, vk: torch.Tensor, phk: torch.Tensor
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Positive minus negative statistics, averaged over the batch: the CD estimate of the
+    log-likelihood gradient, equal to -d/dtheta mean(F(v0) - F(vk)) (F = free energy).
+
+    v0, vk: (B, n_visible); ph0 = p(h|v0), phk = p(h|vk): (B, n_hidden).
+    Returns (dW: (n_visible, n_hidden), db_v: (n_visible,), db_h: (n_hidden,)).
+    """
+    b = v0.shape[0]
+    return (v0.T @ ph0 - vk.T @ phk) / b, (v0 - vk).mean(0), (ph0 - phk).mean(0)
 
 
 def _compiled_epoch(rbm, vel, data_np, order, uni, lr, mom, cfg, chain, bar):

@@ -1,0 +1,5 @@
+import sys
+
+from boltzprune.cli import main
+
+sys.exit(main())

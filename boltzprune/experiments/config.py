@@ -1,0 +1,84 @@
+"""Typed, frozen configuration of the RBM-patches experiment (paper 2.2-2.3)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from boltzprune._validate import (
+    check_choice,
+    check_fraction,
+    check_positive_float,
+    check_positive_int,
+)
+from boltzprune.sampling import SamplingConfig, validate_sampling_config
+from boltzprune.training.cd import AUTHORS_CODE_RBM, PAPER_RBM, TrainConfig, validate_train_config
+
+__all__ = ["PRESETS", "DATA_SOURCES", "RBMPatchesConfig", "validate_rbm_patches_config",
+           "config_to_dict"]
+
+# Training schedules by name: the paper's text (default) and the authors' code's effective one.
+PRESETS: dict[str, TrainConfig] = {"paper": PAPER_RBM, "authors_code": AUTHORS_CODE_RBM}
+DATA_SOURCES = ("tiles", "photos", "cifar")
+
+
+@dataclass(frozen=True)
+class RBMPatchesConfig:
+    """The single-layer RBM experiment: train, measure FI, prune by each criterion."""
+
+    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)  # one full run per seed and preset
+    presets: tuple[str, ...] = ("paper", "authors_code")  # training schedules (PRESETS)
+    data_source: str = "tiles"  # "tiles" (CIFAR-like 32x32 tiles), "photos" or "cifar"
+    cifar_dir: str | None = None  # CIFAR-10 python/binary batches (data_source "cifar")
+    n_patches: int = 90_000  # training patterns (paper: 90,000)
+    radius: float = 2.1  # circle radius in pixels (2.1 -> 13 visible units)
+    data_seed: int = 0  # seed of the patch extraction (shared by all model seeds)
+    n_hidden: int = 70  # hidden units of the over-complete RBM
+    weight_std: float = 0.1  # W ~ N(0, weight_std^2)
+    hidden_bias: float = -2.0  # initial b_h
+    criteria: tuple[str, ...] = ("variance", "heuristic", "eigenvector", "abs_w", "random",
+                                 "anti_fi")
+    iterations: int = 3  # prune -> retrain rounds
+    fraction: float = 0.5  # share of the remaining weights cut per round
+    sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(
+        n_samples=20_000, n_chains=1_000, burn_in=1_000, thin=200))  # FI samples per stage
+    device: str = "cpu"  # torch device ("cpu", "cuda", "cuda:1", ...)
+    workers: int = 2  # parallel processes over (preset, seed) runs
+
+
+def validate_rbm_patches_config(cfg: RBMPatchesConfig) -> None:
+    from boltzprune.pruning.criteria import get_criterion
+
+    if not cfg.seeds:
+        raise ValueError("seeds must name at least one seed")
+    for s in cfg.seeds:
+        check_positive_int("seed", s, minimum=0)
+    if len(set(cfg.seeds)) != len(cfg.seeds):
+        raise ValueError(f"seeds must be distinct, got {list(cfg.seeds)}")
+    if not cfg.presets:
+        raise ValueError(f"presets must name at least one of {', '.join(PRESETS)}")
+    for p in cfg.presets:
+        check_choice("preset", p, PRESETS)
+        validate_train_config(PRESETS[p])
+    check_choice("data_source", cfg.data_source, DATA_SOURCES)
+    if cfg.data_source == "cifar" and not cfg.cifar_dir:
+        raise ValueError("data_source 'cifar' needs cifar_dir (a folder with CIFAR-10 batches)")
+    check_positive_int("n_patches", cfg.n_patches)
+    check_positive_float("radius", cfg.radius)
+    check_positive_int("data_seed", cfg.data_seed, minimum=0)
+    check_positive_int("n_hidden", cfg.n_hidden)
+    check_positive_float("weight_std", cfg.weight_std, allow_zero=True)
+    if not cfg.criteria:
+        raise ValueError("criteria must name at least one criterion")
+    for c in cfg.criteria:
+        get_criterion(c)
+    check_positive_int("iterations", cfg.iterations)
+    check_fraction("fraction", cfg.fraction)
+    validate_sampling_config(cfg.sampling)
+    check_positive_int("workers", cfg.workers)
+
+
+def config_to_dict(cfg: RBMPatchesConfig) -> dict:
+    d = dataclasses.asdict(cfg)
+    d["training"] = {p: dataclasses.asdict(PRESETS[p]) for p in cfg.presets}
+    return d

@@ -1,0 +1,60 @@
+"""Run directories: a fresh folder per run with its resolved config, versions and seed."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+from boltzprune._validate import BoltzpruneError
+from boltzprune.io import write_json
+
+__all__ = ["new_run_dir", "versions"]
+
+
+def new_run_dir(out: str | Path | None, name: str) -> Path:
+    """Create the run directory. ``out`` None -> runs/<name>-<UTC time>. An existing
+    non-empty folder is refused so that nothing already written is overwritten."""
+    if out is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        out = Path("runs") / f"{name}-{stamp}"
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise BoltzpruneError(f"{out} already exists and is not empty; choose another --out")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise BoltzpruneError(f"cannot create run directory {out}: {e.strerror or e}") from None
+    return out
+
+
+def _git_revision() -> str | None:
+    try:
+        here = Path(__file__).resolve().parent
+        r = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
+                           text=True, timeout=5)
+        return r.stdout.strip() or None if r.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def versions() -> dict[str, str | None]:
+    """Versions of Python, boltzprune, its main dependencies and the git revision."""
+    out: dict[str, str | None] = {"python": sys.version.split()[0],
+                                  "platform": platform.platform()}
+    for pkg in ("boltzprune", "torch", "numpy", "scipy", "numba", "scikit-image", "matplotlib",
+                "safetensors"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = None
+    out["git_revision"] = _git_revision()
+    return out
+
+
+def write_manifest(run_dir: Path, config: dict, seed_info: dict) -> None:
+    write_json(run_dir / "config.json", config)
+    write_json(run_dir / "versions.json", {**versions(), **seed_info})

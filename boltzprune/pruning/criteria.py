@@ -1,0 +1,126 @@
+"""Importance criteria: a registry of functions mapping model activity to one importance
+per weight (higher = more important, pruned last). Users add their own with
+``register_criterion``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from boltzprune.fisher.diagonal import heuristic_fi, variance_fi
+from boltzprune.fisher.full import FIMEigen, fim_eigen, sampled_fim
+from boltzprune.models.rbm import RBM
+from boltzprune.sampling import Samples
+
+__all__ = ["ImportanceContext", "Criterion", "register_criterion", "get_criterion",
+           "available_criteria", "compute_importance", "BUILTIN_CRITERIA"]
+
+
+@dataclass
+class ImportanceContext:
+    """What a criterion may look at: the model, joint samples from it, and a generator.
+
+    The full FIM and its eigendecomposition are computed on first use and cached.
+    """
+
+    rbm: RBM
+    samples: Samples
+    generator: torch.Generator
+    _eigen: FIMEigen | None = field(default=None, repr=False)
+
+    def fim_eigen(self) -> FIMEigen:
+        if self._eigen is None:
+            F = sampled_fim(self.samples.v, self.samples.h)
+            self._eigen = fim_eigen(F, self.rbm.mask, k=3)
+        return self._eigen
+
+
+Criterion = Callable[[ImportanceContext], torch.Tensor]
+_REGISTRY: dict[str, Criterion] = {}
+
+
+def register_criterion(name: str, fn: Criterion | None = None, *, overwrite: bool = False):
+    """Register ``fn(ctx) -> (n_visible, n_hidden) importance`` under ``name``.
+
+    Use as a decorator (``@register_criterion("mine")``) or call directly.
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"criterion name must be an identifier-like string, got {name!r}")
+
+    def add(f: Criterion) -> Criterion:
+        if not callable(f):
+            raise TypeError(f"criterion {name!r} must be callable, got {type(f).__name__}")
+        if name in _REGISTRY and not overwrite:
+            raise ValueError(f"criterion {name!r} is already registered; pass overwrite=True")
+        _REGISTRY[name] = f
+        return f
+
+    return add if fn is None else add(fn)
+
+
+def available_criteria() -> list[str]:
+    return list(_REGISTRY)
+
+
+def get_criterion(name: str) -> Criterion:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown criterion {name!r}; available: "
+                         f"{', '.join(_REGISTRY)}") from None
+
+
+def compute_importance(name: str, ctx: ImportanceContext) -> torch.Tensor:
+    """Importance of every weight under criterion ``name``: (n_visible, n_hidden) float32.
+    Entries of removed weights are meaningless and ignored by the pruning step."""
+    imp = get_criterion(name)(ctx)
+    shape = tuple(ctx.rbm.W.shape)
+    if not isinstance(imp, torch.Tensor) or tuple(imp.shape) != shape:
+        got = tuple(imp.shape) if isinstance(imp, torch.Tensor) else type(imp).__name__
+        raise ValueError(f"criterion {name!r} must return a tensor of shape {shape}, got {got}")
+    imp = imp.to(torch.float32)
+    if torch.isnan(imp[ctx.rbm.mask]).any():
+        raise ValueError(f"criterion {name!r} returned NaN importance for existing weights")
+    return imp
+
+
+@register_criterion("variance")
+def _variance(ctx: ImportanceContext) -> torch.Tensor:
+    """Variance FI, p(1-p) with p = <v_i h_j> (eq. 4)."""
+    return variance_fi(ctx.samples.v, ctx.samples.h)
+
+
+@register_criterion("heuristic")
+def _heuristic(ctx: ImportanceContext) -> torch.Tensor:
+    """Mean-field heuristic FI (eq. 10)."""
+    return heuristic_fi(ctx.samples.v, ctx.samples.h, ctx.rbm.W)
+
+
+@register_criterion("eigenvector")
+def _eigenvector(ctx: ImportanceContext) -> torch.Tensor:
+    """|u_w| of the leading eigenvector of the full FIM over existing parameters."""
+    return ctx.fim_eigen().blocks(0)["W"].abs().to(torch.float32)
+
+
+@register_criterion("abs_w")
+def _abs_w(ctx: ImportanceContext) -> torch.Tensor:
+    """Weight magnitude |w_ij|."""
+    return ctx.rbm.W.abs()
+
+
+@register_criterion("random")
+def _random(ctx: ImportanceContext) -> torch.Tensor:
+    """Uniform random importance (a baseline)."""
+    return torch.rand(ctx.rbm.W.shape, generator=ctx.generator).to(ctx.rbm.device)
+
+
+@register_criterion("anti_fi")
+def _anti_fi(ctx: ImportanceContext) -> torch.Tensor:
+    """Variance FI reversed: prunes the most informative weights first."""
+    return -variance_fi(ctx.samples.v, ctx.samples.h)
+
+
+BUILTIN_CRITERIA = tuple(_REGISTRY)
