@@ -53,7 +53,7 @@ def rank_frequency(p: np.ndarray, *, drop_zeros: bool = True) -> np.ndarray:
 
     p: (n_patterns,) probabilities or frequencies; zeros are dropped unless told otherwise.
     """
-    p = np.sort(np.asarray(p, np.float64))[::-1]
+    p = np.ascontiguousarray(np.sort(np.asarray(p, np.float64))[::-1])
     return p[p > 0] if drop_zeros else p
 
 

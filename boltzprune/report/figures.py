@@ -151,13 +151,17 @@ def plot_stage_curves(path: Path, summary: dict[str, dict], criteria: Sequence[s
                          **kw)
         axes[2].errorbar(it, s["ll_retrained_mean"], yerr=s["ll_retrained_sd"], marker="o",
                          capsize=3, **kw)
+    weights = summary[criteria[0]]["weights"]
     axes[0].set_xscale("log")
+    axes[0].set_xticks(weights, [str(int(w)) for w in weights])
+    axes[0].minorticks_off()
     axes[0].invert_xaxis()
     axes[0].set_xlabel("remaining weights")
     axes[0].set_ylabel("hidden units left")
     axes[0].set_title("Units left (Table 1)", fontsize=10)
     for ax, what in ((axes[1], "right after pruning"), (axes[2], "after retraining")):
-        ax.set_xlabel("pruning iteration")
+        ax.set_xlabel("pruning iteration (0 = trained, unpruned)")
+        ax.set_xticks(range(len(weights)))
         ax.set_ylabel("exact log-likelihood per pattern (nats)")
         ax.set_title(f"Log-likelihood {what}", fontsize=10)
     axes[0].legend(fontsize=8)
