@@ -44,7 +44,8 @@ def _read_python_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
             d = _SafeUnpickler(f, encoding="bytes").load()
     except _Refused as e:
         raise BoltzpruneError(f"{path}: refused to load this CIFAR-10 batch: {e}") from None
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, AttributeError, OSError) as e:
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError,
+            AttributeError, OSError) as e:
         raise BoltzpruneError(f"{path}: not a readable CIFAR-10 python batch "
                               f"(truncated or corrupted?): {e}") from None
     if not isinstance(d, dict):
