@@ -1,140 +1,241 @@
-"""Binarised circular patches of natural images (paper 2.2, Fig 1 A).
+"""Binarised circular patches of natural images (paper 2.2 and 4.1, Fig 1 A).
 
-Three sources, one code path for cutting circles:
-- "tiles" (default): the authors' CIFAR-10 preparation applied to the photographs that
+Three sources, one code path for cutting circles on a grid:
+
+- ``"tiles"`` (default): the authors' CIFAR-10 preparation applied to the photographs that
   scikit-image ships: random square crops shrunk to 32 x 32 colour tiles, RGB summed,
-  binarised at the global median, 36 non-overlapping circles per tile;
-- "photos": the photographs at full resolution, grey, each binarised at its own median,
-  circles at random positions;
-- "cifar": real CIFAR-10 images (``files.read_cifar10``) through the tile preparation.
+  binarised at the global median, 36 non-overlapping circles per tile (DESIGN.md 3);
+- ``"photos"``: the photographs at full resolution, grey, each binarised at its own median,
+  circles at uniformly random positions (the paper's text, 4.1);
+- ``"cifar"``: real CIFAR-10 images (``files.read_cifar10``) through the tile preparation.
+
+Every patch is a row of 0/1 ``uint8`` values, one per pixel of the circle, in the row-major
+order of ``circle_offsets(radius)``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from boltzprune._validate import check_choice, check_positive_float, check_positive_int
 
-__all__ = ["PHOTOS", "SOURCES", "circle_offsets", "load_photos", "photo_patches",
-           "grid_patches", "tile_patches", "cifar_patches", "pattern_stats", "make_patches"]
+__all__ = [
+    "PHOTOS",
+    "SOURCES",
+    "circle_offsets",
+    "load_photos",
+    "photo_patches",
+    "grid_patches",
+    "tile_patches",
+    "cifar_patches",
+    "pattern_stats",
+    "make_patches",
+]
 
-# Natural photographs that scikit-image ships (no download needed).
-PHOTOS = ("astronaut", "camera", "coffee", "chelsea", "rocket", "grass", "gravel", "brick",
-          "coins", "moon", "clock")
-SOURCES = ("tiles", "photos", "cifar")
+# Natural photographs that scikit-image ships inside its wheel (no download needed).
+PHOTOS: tuple[str, ...] = ("astronaut", "camera", "coffee", "chelsea", "rocket", "grass",
+                           "gravel", "brick", "coins", "moon", "clock")
+# Values of ``make_patches(source=...)``.
+SOURCES: tuple[str, ...] = ("tiles", "photos", "cifar")
+
+
+# --------------------------------------------------------------------------- validators
+
+
+def _check_rng(rng: object) -> np.random.Generator:
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
+                        f"got {type(rng).__name__}")
+    return rng
+
+
+def _check_names(arg: str, names: object) -> tuple[str, ...]:
+    if isinstance(names, str) or not isinstance(names, Sequence):
+        raise TypeError(f"{arg} must be a sequence of photograph names such as ('camera',), "
+                        f"got {names!r}")
+    if len(names) == 0:
+        raise ValueError(f"{arg} must name at least one photograph, got an empty sequence")
+    for name in names:
+        if name not in PHOTOS:
+            raise ValueError(f"{arg}: unknown photograph {name!r}; valid names: "
+                             f"{', '.join(PHOTOS)}")
+    return tuple(names)
+
+
+def _radius_reach(radius: float) -> int:
+    """floor(radius): how far a circle reaches from its centre pixel."""
+    return int(math.floor(check_positive_float("radius", radius)))
+
+
+# --------------------------------------------------------------------------- circles
 
 
 def circle_offsets(radius: float) -> np.ndarray:
-    """Pixel offsets (dy, dx) with dy^2 + dx^2 <= radius^2, row-major: (n_pixels, 2) int.
-    Radius 2.1 gives the paper's 13-pixel patch."""
-    radius = check_positive_float("radius", radius)
-    r = int(math.floor(radius))
+    """Pixel offsets of a digital circle.
+
+    Returns (n_pixels, 2) int64 rows (dy, dx) with dy^2 + dx^2 <= radius^2, in row-major
+    order (dy ascending, then dx). Radius 2.1 gives the paper's 13-pixel patch.
+    """
+    r = _radius_reach(radius)
     dy, dx = np.mgrid[-r:r + 1, -r:r + 1]
-    keep = dy**2 + dx**2 <= radius**2 + 1e-9
+    keep = dy**2 + dx**2 <= radius**2 * (1 + 1e-12)
     return np.stack([dy[keep], dx[keep]], axis=1).astype(np.int64)
 
 
-def load_photos(names: tuple[str, ...] | list[str] = PHOTOS) -> list[np.ndarray]:
-    """The named scikit-image photographs as float64 in [0, 1]: (H, W, 3) or (H, W)."""
+def _grid_centres(length: int, radius: float) -> np.ndarray:
+    """Centres (k,) of non-overlapping circles along one axis of ``length`` pixels.
+
+    step = 2 * floor(radius) + 1; as many circles as fit; the grid centred in the axis
+    (32 pixels, radius 2.1: 3, 8, ..., 28).
+    """
+    r = _radius_reach(radius)
+    step = 2 * r + 1
+    k = length // step
+    if k == 0:
+        raise ValueError(f"radius {radius} needs tiles of at least {step} x {step} pixels, "
+                         f"got a side of {length}")
+    first = (length - k * step) // 2 + r
+    return first + step * np.arange(k)
+
+
+# --------------------------------------------------------------------------- photographs
+
+
+def load_photos(names: Sequence[str] = PHOTOS) -> list[np.ndarray]:
+    """The named scikit-image photographs, float64 in [0, 1].
+
+    Returns one array per name: (H, W, 3) for colour photographs (alpha dropped), (H, W)
+    for grey ones. Unknown names raise ValueError listing the valid ones (``PHOTOS``).
+    """
     import skimage.data
-    from skimage.util import img_as_float
+    from skimage.util import img_as_float64
 
     out = []
-    for name in names:
-        if name not in PHOTOS:
-            raise ValueError(f"unknown photograph {name!r}; available: {', '.join(PHOTOS)}")
-        img = img_as_float(getattr(skimage.data, name)())
+    for name in _check_names("names", names):
+        img = img_as_float64(getattr(skimage.data, name)())
         if img.ndim == 3:
             img = img[..., :3]
-        out.append(img)
+        out.append(np.ascontiguousarray(img))
     return out
 
 
 def _grey(img: np.ndarray) -> np.ndarray:
+    """(H, W, 3) or (H, W) in [0, 1] -> (H, W) luminance."""
     from skimage.color import rgb2gray
 
     return rgb2gray(img) if img.ndim == 3 else img
 
 
-def _cut(binary: np.ndarray, centres: np.ndarray, offs: np.ndarray) -> np.ndarray:
-    """binary: (H, W) or (n, H, W); centres: (m, 2) or per-image (n, m, 2) -> uint8 patches."""
-    ys = centres[..., 0, None] + offs[:, 0]
-    xs = centres[..., 1, None] + offs[:, 1]
-    if binary.ndim == 2:
-        return binary[ys, xs].astype(np.uint8)
-    n = binary.shape[0]
-    return binary[np.arange(n)[:, None, None], ys, xs].reshape(-1, offs.shape[0]).astype(np.uint8)
-
-
 def photo_patches(n_patches: int = 90_000, radius: float = 2.1, *, rng: np.random.Generator,
-                  photos: tuple[str, ...] | list[str] = PHOTOS) -> np.ndarray:
-    """Circles at random positions in grey photographs, each binarised at its own median
-    (pixel > median -> 1), an equal share from every photograph: (n_patches, n_pixels)."""
+                  photos: Sequence[str] = PHOTOS) -> np.ndarray:
+    """Circles at random positions in the grey photographs (paper 4.1).
+
+    Each photograph is converted to grey (``skimage.color.rgb2gray``) and binarised at its
+    own median (pixel > median -> 1). Centres are uniform over the positions where the whole
+    circle lies inside the photograph. Every photograph gives n_patches // len(photos)
+    patches; the first n_patches % len(photos) photographs give one more. Patches are
+    grouped by photograph, in the order of ``photos``.
+
+    Returns (n_patches, n_pixels) uint8 0/1, n_pixels = len(circle_offsets(radius)).
+    """
     n_patches = check_positive_int("n_patches", n_patches)
+    r = _radius_reach(radius)
+    rng = _check_rng(rng)
+    names = _check_names("photos", photos)
+    imgs = [_grey(im) for im in load_photos(names)]
+    for name, img in zip(names, imgs, strict=True):
+        if min(img.shape) < 2 * r + 1:
+            raise ValueError(f"radius {radius} does not fit into the photograph {name!r} of "
+                             f"shape {img.shape}")
     offs = circle_offsets(radius)
-    r = int(offs.max())
-    imgs = [_grey(im) for im in load_photos(photos)]
-    share = [n_patches // len(imgs) + (i < n_patches % len(imgs)) for i in range(len(imgs))]
+    base, extra = divmod(n_patches, len(imgs))
     parts = []
-    for img, m in zip(imgs, share, strict=True):
-        if min(img.shape) <= 2 * r:
-            raise ValueError(f"radius {radius} is too large for a {img.shape} photograph")
-        binary = img > np.median(img)
-        cy = rng.integers(r, img.shape[0] - r, m)
-        cx = rng.integers(r, img.shape[1] - r, m)
-        parts.append(_cut(binary, np.stack([cy, cx], 1), offs))
+    for i, img in enumerate(imgs):
+        m = base + (i < extra)
+        binary = (img > np.median(img)).astype(np.uint8)
+        cy = rng.integers(r, img.shape[0] - r, size=m)
+        cx = rng.integers(r, img.shape[1] - r, size=m)
+        parts.append(binary[cy[:, None] + offs[:, 0], cx[:, None] + offs[:, 1]])
     return np.concatenate(parts)
 
 
-def _grid_centres(size: int, radius: float) -> np.ndarray:
-    """Centres of non-overlapping circles on a regular grid centred in a size x size tile."""
-    r = int(math.floor(radius))
-    step = 2 * r + 1
-    k = size // step
-    if k == 0:
-        raise ValueError(f"radius {radius} does not fit into a {size} x {size} tile")
-    first = (size - k * step) // 2 + r
-    c = first + step * np.arange(k)
-    yy, xx = np.meshgrid(c, c, indexing="ij")
-    return np.stack([yy.ravel(), xx.ravel()], 1)
+# --------------------------------------------------------------------------- tiles
 
 
 def grid_patches(tiles: np.ndarray, radius: float = 2.1) -> np.ndarray:
-    """Binarise tiles at the global median of their summed RGB intensity (> median -> 1) and
-    cut the circles of a regular grid from each (32 x 32, radius 2.1: 36 circles at centres
-    3, 8, ..., 28). tiles: (n, H, W, 3) or (n, H, W), H == W -> (n * circles, n_pixels)."""
+    """Binarise tiles and cut the circles of a regular grid from each.
+
+    tiles: (n, H, W, 3) colour or (n, H, W) grey intensities. Colour channels are summed;
+    every pixel is set to 1 where its intensity exceeds the median over all tiles' pixels
+    (the global median), else 0. Each tile then gives the non-overlapping circles of a grid
+    with step 2 * floor(radius) + 1, as many per row and column as fit, centred in the tile
+    (32 x 32, radius 2.1: 6 x 6 = 36 circles centred at 3, 8, ..., 28).
+
+    Returns (n * circles_per_tile, n_pixels) uint8 0/1: tile by tile, the circles of a tile
+    in row-major grid order, the pixels of a circle in ``circle_offsets`` order.
+    """
     tiles = np.asarray(tiles)
-    if tiles.ndim not in (3, 4) or tiles.shape[1] != tiles.shape[2] or tiles.shape[0] == 0:
-        raise ValueError(f"tiles must be (n, S, S) or (n, S, S, 3) with n >= 1, got "
+    shape_ok = tiles.ndim == 3 or (tiles.ndim == 4 and tiles.shape[-1] == 3)
+    if not shape_ok or tiles.shape[0] == 0:
+        raise ValueError(f"tiles must be (n, H, W) or (n, H, W, 3) with n >= 1, got shape "
                          f"{tiles.shape}")
-    intensity = tiles.astype(np.float64)
-    if intensity.ndim == 4:
-        intensity = intensity.sum(-1)
-    binary = intensity > np.median(intensity)
-    centres = _grid_centres(tiles.shape[1], radius)
-    per = np.broadcast_to(centres, (tiles.shape[0], *centres.shape))
-    return _cut(binary, per, circle_offsets(radius))
+    if not (np.issubdtype(tiles.dtype, np.integer) or np.issubdtype(tiles.dtype, np.floating)):
+        raise TypeError(f"tiles must hold integer or float intensities, got dtype {tiles.dtype}")
+    n, height, width = tiles.shape[:3]
+    ys = _grid_centres(height, radius)
+    xs = _grid_centres(width, radius)
+    offs = circle_offsets(radius)
+    if np.issubdtype(tiles.dtype, np.integer):  # exact sums; int32 is ample for 8/16 bit
+        acc = np.int32 if tiles.dtype.itemsize <= 2 else np.int64
+    else:
+        acc = np.float64
+    intensity = tiles.sum(axis=-1, dtype=acc) if tiles.ndim == 4 else tiles.astype(acc)
+    if acc is np.float64 and not np.isfinite(intensity).all():
+        raise ValueError("tiles contain NaN or infinite values; expected finite intensities")
+    binary = (intensity > np.median(intensity)).astype(np.uint8).reshape(n, height * width)
+    # flat pixel index of every circle pixel: (n_circles, n_pixels)
+    cy = np.repeat(ys, len(xs))[:, None] + offs[:, 0]
+    cx = np.tile(xs, len(ys))[:, None] + offs[:, 1]
+    flat = (cy * width + cx).ravel()
+    return binary[:, flat].reshape(-1, len(offs))
 
 
 def tile_patches(n_patches: int = 90_000, radius: float = 2.1, *, rng: np.random.Generator,
-                 photos: tuple[str, ...] | list[str] = PHOTOS, tile_size: int = 32,
+                 photos: Sequence[str] = PHOTOS, tile_size: int = 32,
                  crop_range: tuple[int, int] = (64, 256)) -> np.ndarray:
-    """The authors' CIFAR-10 preparation on the bundled photographs: random square crops
-    (side uniform in ``crop_range``) shrunk with anti-aliasing to tile_size x tile_size
-    colour tiles, then ``grid_patches``: (n_patches, n_pixels)."""
+    """The authors' CIFAR-10 preparation applied to the bundled photographs.
+
+    ceil(n_patches / circles_per_tile) tiles are made, each from a photograph chosen
+    uniformly at random: a square crop at a uniform position whose side is uniform in
+    ``crop_range`` (inclusive, clipped to the photograph), shrunk with anti-aliasing
+    (``skimage.transform.resize``) to a tile_size x tile_size colour tile (grey photographs
+    replicated to 3 channels). The tiles go through ``grid_patches`` (RGB summed, global
+    median, grid of circles) and the first n_patches patches are kept.
+
+    Returns (n_patches, n_pixels) uint8 0/1.
+    """
     from skimage.transform import resize
 
     n_patches = check_positive_int("n_patches", n_patches)
     tile_size = check_positive_int("tile_size", tile_size)
-    lo, hi = (check_positive_int("crop_range", c) for c in crop_range)
-    if lo > hi:
-        raise ValueError(f"crop_range must be (low, high) with low <= high, got {crop_range}")
-    per_tile = len(_grid_centres(tile_size, radius))
-    n_tiles = math.ceil(n_patches / per_tile)
-    imgs = load_photos(photos)
-    imgs = [im if im.ndim == 3 else np.repeat(im[..., None], 3, -1) for im in imgs]
+    rng = _check_rng(rng)
+    if (not isinstance(crop_range, Sequence) or len(crop_range) != 2
+            or any(isinstance(c, bool) or not isinstance(c, (int, np.integer))
+                   for c in crop_range)):
+        raise TypeError(f"crop_range must be a pair of integers (low, high), got {crop_range!r}")
+    lo, hi = int(crop_range[0]), int(crop_range[1])
+    if not 1 <= lo <= hi:
+        raise ValueError(f"crop_range must be (low, high) with 1 <= low <= high, got "
+                         f"{crop_range!r}")
+    circles_per_tile = len(_grid_centres(tile_size, radius)) ** 2
+    n_tiles = math.ceil(n_patches / circles_per_tile)
+    names = _check_names("photos", photos)
+    imgs = [im if im.ndim == 3 else np.repeat(im[..., None], 3, axis=-1)
+            for im in load_photos(names)]
     which = rng.integers(len(imgs), size=n_tiles)
     tiles = np.empty((n_tiles, tile_size, tile_size, 3))
     for t, i in enumerate(which):
@@ -149,50 +250,91 @@ def tile_patches(n_patches: int = 90_000, radius: float = 2.1, *, rng: np.random
 
 def cifar_patches(images: np.ndarray, radius: float = 2.1, n_patches: int | None = None,
                   rng: np.random.Generator | None = None) -> np.ndarray:
-    """Real CIFAR-10 images (n, 32, 32, 3) uint8 through ``grid_patches``; all patches, or a
-    random subset of ``n_patches`` (needs ``rng``)."""
+    """Real CIFAR-10 images through ``grid_patches`` (the authors' preparation).
+
+    images: (n, 32, 32, 3) uint8, e.g. from ``read_cifar10``. Returns all
+    n * circles_per_tile patches ((n * 36, 13) for radius 2.1), or, when ``n_patches`` is
+    given, a random subset of that many (drawn without replacement with ``rng``, kept in
+    their original order): (n_patches, n_pixels) uint8 0/1.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] != 3:
+        raise ValueError(f"images must be (n, 32, 32, 3) colour images, got shape "
+                         f"{images.shape}")
+    if n_patches is not None:
+        n_patches = check_positive_int("n_patches", n_patches)
+        if rng is None:
+            raise TypeError("cifar_patches: rng (a numpy.random.Generator) is required when "
+                            "n_patches is given, got None")
+        rng = _check_rng(rng)
     patches = grid_patches(images, radius)
     if n_patches is None:
         return patches
-    n_patches = check_positive_int("n_patches", n_patches)
     if n_patches > len(patches):
-        raise ValueError(f"n_patches {n_patches} exceeds the {len(patches)} patches the "
-                         "CIFAR-10 images give")
-    if rng is None:
-        raise ValueError("a random subset of CIFAR-10 patches needs rng")
+        raise ValueError(f"n_patches must be <= {len(patches)}, the number of patches "
+                         f"{images.shape[0]} images give, got {n_patches}")
     return patches[np.sort(rng.choice(len(patches), n_patches, replace=False))]
 
 
+# --------------------------------------------------------------------------- statistics
+
+
 def pattern_stats(patches: np.ndarray) -> dict[str, float | int]:
-    """Summary statistics of binary patches (n, n_pixels): on-fraction, fractions of
-    all-on and all-off patches, distinct patterns and the entropy of their distribution."""
+    """Summary statistics of binary patches.
+
+    patches: (n, n_pixels) of 0/1. Returns n_patches, n_pixels, on_fraction (mean pixel
+    value), all_on_fraction and all_off_fraction (fractions of patches with every pixel on /
+    off), n_distinct_patterns and entropy_bits (entropy of the empirical distribution of
+    whole patterns, in bits).
+    """
     x = np.asarray(patches)
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise ValueError(f"patches must be 2-D and non-empty, got shape {x.shape}")
-    rows = x.sum(1)
-    _, counts = np.unique(x, axis=0, return_counts=True)
-    p = counts / counts.sum()
-    return {"n_patches": int(x.shape[0]), "n_pixels": int(x.shape[1]),
+    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"patches must be 2-D (n_patches, n_pixels) and non-empty, got shape "
+                         f"{x.shape}")
+    if not ((x == 0) | (x == 1)).all():
+        raise ValueError("patches must be binary (only 0 and 1), found other values")
+    x = x.astype(np.uint8)
+    n, n_pixels = x.shape
+    if n_pixels <= 62:
+        codes = x.astype(np.int64) @ (np.int64(1) << np.arange(n_pixels, dtype=np.int64))
+        _, counts = np.unique(codes, return_counts=True)
+    else:
+        _, counts = np.unique(x, axis=0, return_counts=True)
+    p = counts / n
+    ones = x.sum(axis=1)
+    return {"n_patches": int(n), "n_pixels": int(n_pixels),
             "on_fraction": float(x.mean()),
-            "all_on_fraction": float(np.mean(rows == x.shape[1])),
-            "all_off_fraction": float(np.mean(rows == 0)),
+            "all_on_fraction": float(np.mean(ones == n_pixels)),
+            "all_off_fraction": float(np.mean(ones == 0)),
             "n_distinct_patterns": int(len(counts)),
             "entropy_bits": float(-(p * np.log2(p)).sum())}
 
 
+# --------------------------------------------------------------------------- entry point
+
+
 def make_patches(source: str = "tiles", n_patches: int = 90_000, radius: float = 2.1, *,
-                 seed: int, cifar_dir: str | None = None) -> np.ndarray:
-    """Training patches from ``source`` ("tiles", "photos" or "cifar"), seeded:
-    (n_patches, n_pixels) uint8 0/1."""
+                 seed: int, cifar_dir: str | Path | None = None) -> np.ndarray:
+    """Training patches from one source, seeded.
+
+    source: "tiles" (``tile_patches`` on the bundled photographs), "photos"
+    (``photo_patches``) or "cifar" (``read_cifar10(cifar_dir)`` then ``cifar_patches``; needs
+    ``cifar_dir``). ``cifar_dir`` is ignored by the other sources.
+
+    Returns (n_patches, n_pixels) uint8 0/1.
+    """
     check_choice("source", source, SOURCES)
-    check_positive_int("seed", seed, minimum=0)
+    seed = check_positive_int("seed", seed, minimum=0)
+    n_patches = check_positive_int("n_patches", n_patches)
+    check_positive_float("radius", radius)
     rng = np.random.default_rng(seed)
     if source == "tiles":
         return tile_patches(n_patches, radius, rng=rng)
     if source == "photos":
         return photo_patches(n_patches, radius, rng=rng)
-    if not cifar_dir:
-        raise ValueError("source 'cifar' needs cifar_dir, a folder with CIFAR-10 batches")
+    if cifar_dir is None or cifar_dir == "":
+        raise ValueError("cifar_dir must be a folder with CIFAR-10 batches when source is "
+                         "'cifar', got None")
     from boltzprune.data.files import read_cifar10
 
     images, _ = read_cifar10(cifar_dir)

@@ -27,9 +27,10 @@ from boltzprune.experiments.config import (
     config_to_dict,
     validate_rbm_patches_config,
 )
-from boltzprune.experiments.runner import new_run_dir, write_manifest
+from boltzprune.experiments.runner import create_run_dir, plan_run_dir, write_manifest
 from boltzprune.fisher.exact import exact_fim
 from boltzprune.fisher.full import fim_eigen, sampled_fim
+from boltzprune.fisher.stats import parameter_blocks
 from boltzprune.io import save_checkpoint, save_rbm, write_json
 from boltzprune.models.rbm import RBM, init_rbm
 from boltzprune.pruning.loop import PruneIteration, prune_retrain_loop
@@ -87,6 +88,8 @@ def run_one(cfg: RBMPatchesConfig, preset: str, seed: int, data: np.ndarray, run
                     {"n_visible": rbm.n_visible, "n_hidden": rbm.n_hidden})
     diag_rel_err = float((F.diagonal() - F_exact.diagonal()).abs().sum()
                           / F_exact.diagonal().abs().sum())
+    unit_fi = parameter_blocks(F_exact.diagonal(), rbm.n_visible, rbm.n_hidden)["W"].sum(0)
+    top10_share = float(unit_fi.sort(descending=True).values[:10].sum() / unit_fi.sum())
 
     rows = [_stage_row(preset, seed, "none", 0, "trained", rbm, p_data)]
     ranks = {"data": torch.from_numpy(sorted_frequencies(p_data)).float(),
@@ -111,7 +114,9 @@ def run_one(cfg: RBMPatchesConfig, preset: str, seed: int, data: np.ndarray, run
               "fim": {"eigenvalues_sampled": eig.values.tolist(),
                       "eigenvalues_exact": eig_exact.values.tolist(),
                       "diagonal_relative_error": diag_rel_err,
+                      "top10_unit_share": top10_share,
                       "n_samples": int(samples.v.shape[0])},
+              "mean_abs_w": float(rbm.W.abs().mean()),
               "seconds": time.perf_counter() - t0}
     write_json(out / "metrics.json", result)
     return result
@@ -170,10 +175,11 @@ def run_rbm_patches(cfg: RBMPatchesConfig, out: str | Path | None = None, *,
 
     validate_rbm_patches_config(cfg)
     torch.device(cfg.device)  # fails early on a malformed device string
-    run_dir = new_run_dir(out, "rbm-patches")
-    write_manifest(run_dir, config_to_dict(cfg), {"seeds": list(cfg.seeds)})
+    run_dir = plan_run_dir(out, "rbm-patches")
     t0 = time.perf_counter()
-    data = _load_data(cfg)
+    data = _load_data(cfg)  # before the run directory exists: bad data leave nothing behind
+    create_run_dir(run_dir)
+    write_manifest(run_dir, config_to_dict(cfg), {"seeds": list(cfg.seeds)})
     write_json(run_dir / "data_stats.json", pattern_stats(data))
     results = _run_jobs(cfg, data, run_dir, progress)
     wall = time.perf_counter() - t0

@@ -12,23 +12,30 @@ from pathlib import Path
 from boltzprune._validate import BoltzpruneError
 from boltzprune.io import write_json
 
-__all__ = ["new_run_dir", "versions"]
+__all__ = ["plan_run_dir", "create_run_dir", "versions", "write_manifest"]
 
 
-def new_run_dir(out: str | Path | None, name: str) -> Path:
-    """Create the run directory. ``out`` None -> runs/<name>-<UTC time>. An existing
-    non-empty folder is refused so that nothing already written is overwritten."""
+def plan_run_dir(out: str | Path | None, name: str) -> Path:
+    """The run directory to use, checked but not created. ``out`` None ->
+    runs/<name>-<UTC time>. An existing non-empty folder is refused so that nothing already
+    written is overwritten."""
     if out is None:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         out = Path("runs") / f"{name}-{stamp}"
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise BoltzpruneError(f"{out} already exists and is not empty; choose another --out")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise BoltzpruneError(f"cannot create run directory {out}: {e.strerror or e}") from None
     return out
+
+
+def create_run_dir(path: Path) -> Path:
+    """Create a directory checked by ``plan_run_dir``."""
+    plan_run_dir(path, "")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise BoltzpruneError(f"cannot create run directory {path}: {e.strerror or e}") from None
+    return path
 
 
 def _git_revision() -> str | None:

@@ -1,0 +1,65 @@
+import csv
+import json
+
+import pytest
+
+from boltzprune.cli import main
+from boltzprune.io import load_rbm
+
+SMALL = ["--n-patches", "3000", "--fi-samples", "600", "--chains", "100", "--burn-in", "50",
+         "--thin", "5", "--workers", "1", "--no-progress"]
+
+
+def test_rbm_patches_end_to_end(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["rbm-patches", "--seeds", "0", "1", "--out", str(out), *SMALL]) == 0
+    assert "report.md" in capsys.readouterr().out
+    report = (out / "report.md").read_text()
+    assert "Table 1" in report and "(9)" in report  # the paper's number beside ours
+    for name in ("fig1_fim_paper", "fig2_rank_frequency_authors_code", "units_loglik_paper"):
+        assert (out / "figures" / f"{name}.png").stat().st_size > 10_000
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["seeds"] == [0, 1] and cfg["training"]["paper"]["lr_start"] == 0.1
+    assert "torch" in json.loads((out / "versions.json").read_text())
+    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    # 2 presets x 2 seeds x (1 trained + 6 criteria x 3 iterations x 2 stages)
+    assert len(rows) == 2 * 2 * (1 + 6 * 3 * 2)
+    weights = {(r["criterion"], r["iteration"]): r["n_weights"] for r in rows
+               if r["stage"] == "pruned"}
+    assert {weights[(c, "3")] for c in ("variance", "random", "anti_fi")} == {"113"}
+    t1 = list(csv.DictReader(open(out / "table1_paper.csv")))
+    assert len(t1) == 6 * 4 and t1[0]["paper"] == "70"
+    rbm, meta = load_rbm(out / "paper" / "seed1" / "variance" / "iter3_retrained.safetensors")
+    assert rbm.n_weights == 113 and meta["criterion"] == "variance"
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["checks"]) == {"paper", "authors_code"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--fraction", "1.5"], "fraction must be in (0, 1), got 1.5"),
+    (["--criteria", "nope"], "unknown criterion 'nope'"),
+    (["--seeds", "1", "1"], "seeds must be distinct"),
+    (["--data", "cifar"], "needs cifar_dir"),
+    (["--data", "cifar", "--cifar-dir", "/nonexistent"], "/nonexistent: no such file"),
+    (["--n-patches", "0"], "n_patches must be an integer >= 1"),
+])
+def test_bad_input_one_line_exit_2(tmp_path, capsys, args, message):
+    code = main(["rbm-patches", "--out", str(tmp_path / "r"), *SMALL, *args])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_existing_run_dir_is_not_overwritten(tmp_path, capsys):
+    (tmp_path / "keep.txt").write_text("precious")
+    assert main(["rbm-patches", "--out", str(tmp_path), *SMALL]) == 2
+    assert "already exists and is not empty" in capsys.readouterr().err
+    assert (tmp_path / "keep.txt").read_text() == "precious"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
+
+
+def test_argparse_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["rbm-patches", "--device", "cuda"])
+    assert e.value.code == 2
+    assert "CUDA" in capsys.readouterr().err
