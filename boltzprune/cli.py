@@ -86,7 +86,34 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default=None, metavar="DIR",
                    help="run directory to create (default: runs/rbm-patches-<time>)")
     r.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+    st = sub.add_parser(
+        "patch-stats", help="pattern statistics of each patch preparation",
+        description="Print the statistics of the binarised patches each data source gives "
+                    "(on-fraction, all-on and all-off shares, distinct patterns, entropy), to "
+                    "compare the bundled preparations with real CIFAR-10.")
+    st.add_argument("--cifar-dir", default=None, metavar="DIR",
+                    help="also measure real CIFAR-10 batches in DIR")
+    st.add_argument("--n-patches", type=int, default=d.n_patches, metavar="N",
+                    help="patches per source (default: %(default)s)")
+    st.add_argument("--radius", type=float, default=d.radius,
+                    help="patch radius in pixels (default: %(default)s)")
+    st.add_argument("--seed", type=int, default=0, help="data seed (default: %(default)s)")
     return p
+
+
+def _patch_stats(args: argparse.Namespace) -> int:
+    from boltzprune.data import make_patches, pattern_stats
+
+    sources = ["tiles", "photos"] + (["cifar"] if args.cifar_dir else [])
+    cols = ("on_fraction", "all_on_fraction", "all_off_fraction", "n_distinct_patterns",
+            "entropy_bits")
+    print("source  " + "  ".join(f"{c:>19}" for c in cols))
+    for src in sources:
+        s = pattern_stats(make_patches(src, args.n_patches, args.radius, seed=args.seed,
+                                       cifar_dir=args.cifar_dir))
+        print(f"{src:<6}  " + "  ".join(f"{s[c]:>19.4g}" for c in cols))
+    return 0
 
 
 def _rbm_patches(args: argparse.Namespace) -> int:
@@ -113,6 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "rbm-patches":
             return _rbm_patches(args)
+        if args.command == "patch-stats":
+            return _patch_stats(args)
     except (ValueError, TypeError, OSError) as e:  # BoltzpruneError is a ValueError
         if os.environ.get("BOLTZPRUNE_DEBUG"):
             raise

@@ -63,3 +63,18 @@ def test_argparse_errors_exit_2(capsys):
         main(["rbm-patches", "--device", "cuda"])
     assert e.value.code == 2
     assert "CUDA" in capsys.readouterr().err
+
+
+def test_patch_stats_with_cifar(tmp_path, capsys):
+    import pickle
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    for i in range(1, 6):
+        with open(tmp_path / f"data_batch_{i}", "wb") as f:
+            pickle.dump({b"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8),
+                         b"labels": [0, 1, 2, 3]}, f, protocol=2)
+    assert main(["patch-stats", "--cifar-dir", str(tmp_path), "--n-patches", "500"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in out] == ["source", "tiles", "photos", "cifar"]
