@@ -10,9 +10,11 @@ import torch
 from tqdm.auto import tqdm
 
 from boltzprune._validate import check_choice, check_positive_int
+from boltzprune.models.dbm import DBM
 from boltzprune.models.rbm import RBM, as_binary
 
-__all__ = ["SamplingConfig", "Samples", "sample_rbm", "gibbs_chains", "exact_samples"]
+__all__ = ["SamplingConfig", "Samples", "sample_rbm", "sample_dbm", "gibbs_chains",
+           "exact_samples"]
 
 INITS = ("random", "data")
 METHODS = ("gibbs", "exact")
@@ -119,3 +121,42 @@ def sample_rbm(
     s = gibbs_chains(rbm, v0, n_keep=n_keep, burn_in=config.burn_in, thin=config.thin,
                      generator=generator, progress=progress)
     return Samples(s.v[: config.n_samples], s.h[: config.n_samples])
+
+
+def sample_dbm(
+    dbm: DBM,
+    config: SamplingConfig,
+    *,
+    generator: torch.Generator,
+    data: torch.Tensor | None = None,
+    progress: bool = False,
+) -> list[torch.Tensor]:
+    """Joint samples of all layers of a DBM by Gibbs sweeps (odd layers, then even layers):
+    ``config.n_chains`` chains, ``burn_in`` sweeps, then one state every ``thin`` sweeps.
+    Visible units start from random training patterns (``init == "data"``) or uniform bits;
+    hidden units from uniform bits. Returns one (n_samples, n_l) tensor per layer."""
+    validate_sampling_config(config)
+    if config.method != "gibbs":
+        raise ValueError("DBMs are sampled with Gibbs chains only (method 'gibbs')")
+    n_chains = min(config.n_chains, config.n_samples)
+    n_keep = math.ceil(config.n_samples / n_chains)
+    dev = dbm.device
+    if config.init == "data":
+        if data is None:
+            raise ValueError("init 'data' needs data to start the chains from; pass data=")
+        v0 = data[torch.randint(data.shape[0], (n_chains,), generator=generator)].to(dev)
+    else:
+        v0 = (torch.rand(n_chains, dbm.sizes[0], generator=generator) < 0.5).float().to(dev)
+    states = [v0.float()] + [(torch.rand(n_chains, s, generator=generator) < 0.5).float()
+                             .to(dev) for s in dbm.sizes[1:]]
+    kept: list[list[torch.Tensor]] = [[] for _ in states]
+    total = config.burn_in + (n_keep - 1) * config.thin + 1
+    it = range(total)
+    if progress:
+        it = tqdm(it, desc="gibbs", unit="sweep", leave=False, mininterval=0.5)
+    for step in it:
+        states = dbm.gibbs_sweep(states, generator)
+        if step >= config.burn_in and (step - config.burn_in) % config.thin == 0:
+            for k, s in zip(kept, states, strict=True):
+                k.append(s)
+    return [torch.cat(k)[: config.n_samples] for k in kept]

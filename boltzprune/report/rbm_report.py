@@ -262,7 +262,11 @@ def _differences(cfg: RBMPatchesConfig, summary: dict[str, Any]) -> str:
         units = ", ".join(f"{CRITERION_LABELS.get(c, c)} {crit[c]['units_mean'][-1]:.1f}"
                           + (f" (paper {PAPER_TABLE1[c][-1]})" if c in PAPER_TABLE1 else "")
                           for c in crit)
-        per.append(f"  - `{preset}`: leading exact FIM eigenvalues "
+        cells = [abs(crit[c]["units_mean"][k] - PAPER_TABLE1[c][k]) for c in crit
+                 if c in PAPER_TABLE1 for k in range(min(4, len(crit[c]["units_mean"])))]
+        dist = (f"mean |difference| from the paper's Table 1 over {len(cells)} cells "
+                f"{np.mean(cells):.1f} units; " if cells else "")
+        per.append(f"  - `{preset}`: {dist}leading exact FIM eigenvalues "
                    f"{_fmt_eigs(f['exact_mean'], f['exact_sd'])} (paper "
                    f"{', '.join(map(str, PAPER_FIM_EIGENVALUES))}); mean |w| after training "
                    f"{f['mean_abs_w']:.2f}; the 10 hidden units with the most weight FI hold "
@@ -272,10 +276,10 @@ def _differences(cfg: RBMPatchesConfig, summary: dict[str, Any]) -> str:
                "0.01, momentum 0.9) and the schedule its code effectively ran (lr 0.01, "
                "momentum 0.009; DESIGN.md section 3) train different models:\n"
                + "\n".join(per)
-               + "\n  Whichever preset lands closer to the paper's eigenvalues and Table 1 is, "
-                 "we think, the one the paper's numbers came from; the qualitative pattern "
-                 "(FI criteria disconnect more units than |w| and random) is checked for "
-                 "each preset above.")
+               + "\n  We read the preset whose eigenvalues and unit counts lie closer to the "
+                 "paper's as the one its numbers came from; the qualitative pattern (FI "
+                 "criteria disconnect more units than |w| and random; anti-FI damages most) "
+                 "is checked for each preset in its section.")
     out.append("- **Data.** The paper used CIFAR-10 patches; no package ships CIFAR-10, so the "
                f"default (`{cfg.data_source}`) uses the photographs scikit-image ships. "
                "`tiles` applies the authors' CIFAR-10 preparation to them (32 x 32 colour "

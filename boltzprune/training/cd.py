@@ -47,6 +47,8 @@ class TrainConfig:
     momentum_switch_epoch: int = 0  # epochs run with initial_momentum
     max_abs_weight: float = 1e3  # |w| above this counts as divergence
     backend: str = "auto"  # "auto", "torch" or "compiled" (compiled: batch 1 on CPU only)
+    up_factor: float = 1.0  # p(h|v) = sigma(up_factor * v W + b_h); 2 = DBM pretraining
+    down_factor: float = 1.0  # p(v|h) = sigma(down_factor * W h + b_v); 2 = DBM pretraining
 
 
 # The schedule the paper states (section 4.3.1).
@@ -77,6 +79,8 @@ def validate_train_config(cfg: TrainConfig) -> None:
     check_choice("lr_schedule", cfg.lr_schedule, LR_SCHEDULES)
     check_choice("backend", cfg.backend, BACKENDS)
     check_positive_float("max_abs_weight", cfg.max_abs_weight)
+    check_positive_float("up_factor", cfg.up_factor)
+    check_positive_float("down_factor", cfg.down_factor)
     learning_rates(cfg.lr_schedule, cfg.lr_start, cfg.lr_end, cfg.epochs)
     momenta(cfg.initial_momentum, cfg.momentum, cfg.momentum_switch_epoch, cfg.epochs)
 
@@ -109,29 +113,38 @@ class _Uniforms:
 def _use_compiled(cfg: TrainConfig, rbm: RBM) -> bool:
     if cfg.backend == "torch":
         return False
-    ok = cfg.batch_size == 1 and rbm.device.type == "cpu"
+    ok = (cfg.batch_size == 1 and rbm.device.type == "cpu" and cfg.up_factor == 1
+          and cfg.down_factor == 1)
     if cfg.backend == "compiled" and not ok:
-        raise ValueError("backend 'compiled' needs batch_size 1 on the CPU; "
-                         f"got batch_size {cfg.batch_size} on {rbm.device}")
+        raise ValueError("backend 'compiled' needs batch_size 1 on the CPU and up/down "
+                         f"factors 1; got batch_size {cfg.batch_size} on {rbm.device}")
     return ok
 
 
 def _torch_epoch(rbm, vel, data, order, uni, lr, mom, cfg, chain, bar):
     n_v, n_h = rbm.W.shape
     maskf = rbm.mask.to(rbm.W.dtype)
+    up, down = cfg.up_factor, cfg.down_factor
+
+    def p_h(x):
+        return torch.sigmoid(up * (x @ rbm.W) + rbm.b_h)
+
+    def p_v(x):
+        return torch.sigmoid(down * (x @ rbm.W.T) + rbm.b_v)
+
     for start in range(0, order.shape[0], cfg.batch_size):
         v0 = data[order[start:start + cfg.batch_size]]
         b = v0.shape[0]
         u = uni.take(b)
-        ph0 = rbm.p_h(v0)
-        ph = rbm.p_h(chain[:b]) if cfg.persistent else ph0
+        ph0 = p_h(v0)
+        ph = p_h(chain[:b]) if cfg.persistent else ph0
         off = 0
         for _ in range(cfg.k):
             h = (u[:, off:off + n_h] < ph).to(v0.dtype)
             off += n_h
-            v = (u[:, off:off + n_v] < rbm.p_v(h)).to(v0.dtype)
+            v = (u[:, off:off + n_v] < p_v(h)).to(v0.dtype)
             off += n_v
-            ph = rbm.p_h(v)
+            ph = p_h(v)
         if cfg.persistent:
             chain[:b] = v
         gW, gbv, gbh = cd_statistics(v0, ph0, v, ph)

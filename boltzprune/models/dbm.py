@@ -1,0 +1,186 @@
+"""Deep Boltzmann Machine with any number of hidden layers (paper eq. 8), one weight matrix
+and one connectivity mask per layer pair.
+
+Layers are numbered 0 (visible) to L (deepest hidden). Energy:
+E(x_0, ..., x_L) = -sum_l b_l . x_l - sum_{l=1..L} x_{l-1}^T (W_l * mask_l) x_l.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from boltzprune._validate import check_positive_float, check_positive_int
+from boltzprune.models.rbm import RBM
+
+__all__ = ["DBM", "init_dbm", "MeanFieldConfig"]
+
+
+@dataclass(frozen=True)
+class MeanFieldConfig:
+    """Damped fixed-point mean-field inference of the hidden layers given v."""
+
+    max_iter: int = 50  # paper: up to 50 updates
+    tol: float = 1e-7  # stop when no marginal moves more than this
+    damping: float = 0.0  # mu <- damping * mu + (1 - damping) * update
+
+
+@dataclass
+class DBM:
+    """weights[l-1]: (n_{l-1}, n_l); masks likewise (bool); biases[l]: (n_l,) for l = 0..L;
+    hidden_index[l-1]: (n_l,) original indices of the units of hidden layer l."""
+
+    weights: list[torch.Tensor]
+    masks: list[torch.Tensor]
+    biases: list[torch.Tensor]
+    hidden_index: list[torch.Tensor]
+
+    def __post_init__(self) -> None:
+        assert len(self.weights) == len(self.masks) == len(self.biases) - 1 \
+            == len(self.hidden_index) >= 1
+        for l, (W, m) in enumerate(zip(self.weights, self.masks, strict=True)):
+            assert W.shape == m.shape and m.dtype == torch.bool
+            assert self.biases[l].shape == (W.shape[0],)
+            assert self.biases[l + 1].shape == (W.shape[1],)
+
+    @property
+    def n_layers(self) -> int:
+        """Number of hidden layers L."""
+        return len(self.weights)
+
+    @property
+    def sizes(self) -> list[int]:
+        return [b.shape[0] for b in self.biases]
+
+    @property
+    def n_weights(self) -> list[int]:
+        return [int(m.sum()) for m in self.masks]
+
+    @property
+    def device(self) -> torch.device:
+        return self.weights[0].device
+
+    def clone(self) -> DBM:
+        return DBM([w.clone() for w in self.weights], [m.clone() for m in self.masks],
+                   [b.clone() for b in self.biases], [i.clone() for i in self.hidden_index])
+
+    def layer_rbm(self, l: int) -> RBM:
+        """Layer pair (l-1, l) as an RBM view (shares tensors), l = 1..L."""
+        return RBM(self.weights[l - 1], self.biases[l - 1], self.biases[l], self.masks[l - 1],
+                   self.hidden_index[l - 1])
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        out = {}
+        for l in range(self.n_layers):
+            out[f"W{l + 1}"] = self.weights[l]
+            out[f"mask{l + 1}"] = self.masks[l]
+            out[f"index{l + 1}"] = self.hidden_index[l]
+        for l, b in enumerate(self.biases):
+            out[f"b{l}"] = b
+        return out
+
+    @classmethod
+    def from_tensors(cls, t: dict[str, torch.Tensor]) -> DBM:
+        L = sum(1 for k in t if k.startswith("W"))
+        need = {f"W{l}" for l in range(1, L + 1)} | {f"mask{l}" for l in range(1, L + 1)} \
+            | {f"index{l}" for l in range(1, L + 1)} | {f"b{l}" for l in range(L + 1)}
+        if L == 0 or need - set(t):
+            raise ValueError(f"DBM tensors are missing {sorted(need - set(t)) or ['W1']}")
+        masks = [t[f"mask{l}"].to(torch.bool) for l in range(1, L + 1)]
+        weights = [t[f"W{l}"].float() * m for l, m in zip(range(1, L + 1), masks, strict=True)]
+        try:
+            return cls(weights, masks, [t[f"b{l}"].float() for l in range(L + 1)],
+                       [t[f"index{l}"].long() for l in range(1, L + 1)])
+        except AssertionError:
+            raise ValueError("DBM tensors have inconsistent shapes") from None
+
+    # -- conditionals -----------------------------------------------------------------
+    def _input(self, l: int, below: torch.Tensor | None, above: torch.Tensor | None
+               ) -> torch.Tensor:
+        x = self.biases[l]
+        if below is not None:
+            x = below @ self.weights[l - 1] + x
+        if above is not None:
+            x = above @ self.weights[l].T + x
+        return x
+
+    def p_layer(self, l: int, states: list[torch.Tensor]) -> torch.Tensor:
+        """p(x_l = 1 | neighbouring layers) from ``states`` (one (batch, n_k) per layer)."""
+        below = states[l - 1] if l > 0 else None
+        above = states[l + 1] if l < self.n_layers else None
+        return torch.sigmoid(self._input(l, below, above))
+
+    def gibbs_sweep(self, states: list[torch.Tensor], generator: torch.Generator,
+                    clamp_visible: bool = False) -> list[torch.Tensor]:
+        """One sweep: odd layers given even layers, then even layers given odd layers."""
+        states = list(states)
+        for parity in (1, 0):
+            for l in range(parity, self.n_layers + 1, 2):
+                if l == 0 and clamp_visible:
+                    continue
+                p = self.p_layer(l, states)
+                states[l] = (torch.rand(p.shape, generator=generator, device=p.device) < p
+                             ).to(p.dtype)
+        return states
+
+    def mean_field(self, v: torch.Tensor, config: MeanFieldConfig = MeanFieldConfig()
+                   ) -> list[torch.Tensor]:
+        """Variational marginals mu_1..mu_L of the hidden layers given v: (batch, n_0).
+
+        Initialised by a bottom-up pass with doubled input to all but the top layer
+        (Salakhutdinov & Larochelle 2010), then damped fixed-point updates until the largest
+        change is below ``tol`` or ``max_iter`` sweeps. Returns [v, mu_1, ..., mu_L].
+        """
+        check_positive_int("max_iter", config.max_iter)
+        check_positive_float("tol", config.tol, allow_zero=True)
+        mus = [v]
+        for l in range(1, self.n_layers + 1):
+            scale = 2.0 if l < self.n_layers else 1.0
+            mus.append(torch.sigmoid(scale * (mus[-1] @ self.weights[l - 1]) + self.biases[l]))
+        d = config.damping
+        for _ in range(config.max_iter):
+            delta = 0.0
+            for l in range(1, self.n_layers + 1):
+                new = self.p_layer(l, mus)
+                if d:
+                    new = d * mus[l] + (1 - d) * new
+                delta = max(delta, float((new - mus[l]).abs().max()))
+                mus[l] = new
+            if delta <= config.tol:
+                break
+        return mus
+
+    def energy(self, states: list[torch.Tensor]) -> torch.Tensor:
+        """E of joint states (one (batch, n_l) per layer) -> (batch,) (paper eq. 8)."""
+        e = sum(-(s @ b) for s, b in zip(states, self.biases, strict=True))
+        for l in range(1, self.n_layers + 1):
+            e = e - ((states[l - 1] @ self.weights[l - 1]) * states[l]).sum(-1)
+        return e
+
+
+def init_dbm(sizes: list[int], *, generator: torch.Generator, weight_std: float = 0.1,
+             visible_bias: float = -1.0, hidden_bias: float = -2.0,
+             masks: list[torch.Tensor | None] | None = None) -> DBM:
+    """A new DBM: W ~ N(0, weight_std^2), b_v = visible_bias, hidden biases = hidden_bias
+    (paper 4.3.2: 0.1, -1, -2). ``masks[l]`` (n_l, n_{l+1}) bool or None (dense)."""
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list the visible and at least one hidden layer, got "
+                         f"{sizes}")
+    sizes = [check_positive_int("layer size", n) for n in sizes]
+    masks = masks or [None] * (len(sizes) - 1)
+    if len(masks) != len(sizes) - 1:
+        raise ValueError(f"masks must have {len(sizes) - 1} entries, got {len(masks)}")
+    ws, ms = [], []
+    for l in range(len(sizes) - 1):
+        shape = (sizes[l], sizes[l + 1])
+        m = masks[l]
+        m = torch.ones(shape, dtype=torch.bool) if m is None else m
+        if tuple(m.shape) != shape or m.dtype != torch.bool:
+            raise ValueError(f"masks[{l}] must be a bool tensor of shape {shape}, got "
+                             f"{m.dtype} {tuple(m.shape)}")
+        ws.append(torch.randn(shape, generator=generator) * weight_std * m)
+        ms.append(m.clone())
+    bs = [torch.full((sizes[0],), float(visible_bias))] + \
+        [torch.full((n,), float(hidden_bias)) for n in sizes[1:]]
+    return DBM(ws, ms, bs, [torch.arange(n) for n in sizes[1:]])
