@@ -1,6 +1,8 @@
-"""Data: binarised natural-image patches and readers for user data files."""
+"""Data: binarised natural-image patches, MNIST digits, and readers for user data files."""
 
 from boltzprune.data.files import read_cifar10
+from boltzprune.data.idx import download_mnist, read_idx, read_mnist_idx
+from boltzprune.data.mnist import DigitData, crop_and_binarize, load_digits
 from boltzprune.data.patches import (
     PHOTOS,
     SOURCES,
@@ -15,6 +17,12 @@ from boltzprune.data.patches import (
 )
 
 __all__ = [
+    "DigitData",
+    "crop_and_binarize",
+    "download_mnist",
+    "load_digits",
+    "read_idx",
+    "read_mnist_idx",
     "PHOTOS",
     "SOURCES",
     "cifar_patches",

@@ -8,16 +8,12 @@ Then aggregate over seeds into metrics, Table 1, figures and the report.
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import queue as queue_mod
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from boltzprune.evaluate.patterns import empirical_distribution, exact_fit, model_distribution
 from boltzprune.evaluate.patterns import rank_frequency as sorted_frequencies
@@ -27,6 +23,7 @@ from boltzprune.experiments.config import (
     config_to_dict,
     validate_rbm_patches_config,
 )
+from boltzprune.experiments.parallel import run_jobs
 from boltzprune.experiments.runner import create_run_dir, plan_run_dir, write_manifest
 from boltzprune.fisher.exact import exact_fim
 from boltzprune.fisher.full import fim_eigen, sampled_fim
@@ -122,51 +119,6 @@ def run_one(cfg: RBMPatchesConfig, preset: str, seed: int, data: np.ndarray, run
     return result
 
 
-def _run_jobs(cfg: RBMPatchesConfig, data: np.ndarray, run_dir: Path, progress: bool
-              ) -> list[dict[str, Any]]:
-    jobs = [(p, s) for p in cfg.presets for s in cfg.seeds]
-    total = len(jobs) * (1 + len(cfg.criteria) * cfg.iterations)
-    bar = tqdm(total=total, desc="rbm-patches", unit="stage", disable=not progress)
-    results: list[dict[str, Any]] = []
-    try:
-        if cfg.workers == 1 or len(jobs) == 1:
-            ticks: Any = _BarTicks(bar)
-            for p, s in jobs:
-                results.append(run_one(cfg, p, s, data, run_dir, ticks))
-            return results
-        ctx = mp.get_context("spawn")
-        with ctx.Manager() as manager:
-            ticks = manager.Queue()
-            with ProcessPoolExecutor(min(cfg.workers, len(jobs)), mp_context=ctx) as pool:
-                pending = {pool.submit(run_one, cfg, p, s, data, run_dir, ticks)
-                           for p, s in jobs}
-                while pending:
-                    done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                    _drain(ticks, bar)
-                    for f in done:
-                        results.append(f.result())
-                _drain(ticks, bar)
-    finally:
-        bar.close()
-    return sorted(results, key=lambda r: (cfg.presets.index(r["preset"]), r["seed"]))
-
-
-class _BarTicks:
-    def __init__(self, bar: tqdm):
-        self.bar = bar
-
-    def put(self, n: int) -> None:
-        self.bar.update(n)
-
-
-def _drain(q: Any, bar: tqdm) -> None:
-    while True:
-        try:
-            bar.update(q.get_nowait())
-        except queue_mod.Empty:
-            return
-
-
 def run_rbm_patches(cfg: RBMPatchesConfig, out: str | Path | None = None, *,
                     progress: bool = True) -> Path:
     """Run the whole experiment and write the run directory; returns the report's path."""
@@ -181,6 +133,9 @@ def run_rbm_patches(cfg: RBMPatchesConfig, out: str | Path | None = None, *,
     create_run_dir(run_dir)
     write_manifest(run_dir, config_to_dict(cfg), {"seeds": list(cfg.seeds)})
     write_json(run_dir / "data_stats.json", pattern_stats(data))
-    results = _run_jobs(cfg, data, run_dir, progress)
+    jobs = [(cfg, p, s, data, run_dir) for p in cfg.presets for s in cfg.seeds]
+    results = run_jobs(run_one, jobs, workers=cfg.workers, desc="rbm-patches",
+                       ticks_total=len(jobs) * (1 + len(cfg.criteria) * cfg.iterations),
+                       progress=progress)
     wall = time.perf_counter() - t0
     return write_rbm_report(run_dir, cfg, data, results, wall_seconds=wall)

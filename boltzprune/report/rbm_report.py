@@ -117,7 +117,8 @@ def _checks(summary: dict[str, Any], cfg: RBMPatchesConfig) -> dict[str, Any]:
 
 def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    fields = list(dict.fromkeys(k for r in rows for k in r))  # union, in first-seen order
+    w = csv.DictWriter(buf, fieldnames=fields, restval="")
     w.writeheader()
     w.writerows(rows)
     atomic_write_text(path, buf.getvalue())
