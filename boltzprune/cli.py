@@ -86,6 +86,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default=None, metavar="DIR",
                    help="run directory to create (default: runs/rbm-patches-<time>)")
     r.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    r.add_argument("--resume", default=None, metavar="RUN_DIR",
+                   help="continue an interrupted run with its stored configuration (the other "
+                        "options are ignored); rerunning the same command with the same --out "
+                        "resumes too")
 
     from boltzprune.experiments.config import DBM_PRESETS, DIGIT_SOURCES, DBMMnistConfig
 
@@ -128,6 +132,10 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--out", default=None, metavar="DIR",
                    help="run directory to create (default: runs/dbm-mnist-<time>)")
     m.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    m.add_argument("--resume", default=None, metavar="RUN_DIR",
+                   help="continue an interrupted run with its stored configuration (the other "
+                        "options are ignored); rerunning the same command with the same --out "
+                        "resumes too")
 
     st = sub.add_parser(
         "patch-stats", help="pattern statistics of each patch preparation",
@@ -145,9 +153,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _dbm_mnist(args: argparse.Namespace) -> int:
-    from boltzprune.experiments.config import DBMMnistConfig
+    from boltzprune.experiments.config import DBMMnistConfig, dbm_mnist_config_from_dict
     from boltzprune.experiments.dbm_mnist import run_dbm_mnist
+    from boltzprune.io import read_json
 
+    if args.resume:
+        cfg = dbm_mnist_config_from_dict(read_json(os.path.join(args.resume, "config.json")),
+                                         f"{args.resume}/config.json")
+        report = run_dbm_mnist(cfg, args.resume, progress=not args.no_progress)
+        print(f"report: {report}")
+        return 0
     cfg = DBMMnistConfig(
         seeds=tuple(args.seeds), preset=args.preset, data_source=args.data,
         idx_dir=args.idx_dir, n_train=args.n_train, criteria=tuple(args.criteria),
@@ -174,10 +189,17 @@ def _patch_stats(args: argparse.Namespace) -> int:
 
 
 def _rbm_patches(args: argparse.Namespace) -> int:
-    from boltzprune.experiments.config import RBMPatchesConfig
+    from boltzprune.experiments.config import RBMPatchesConfig, rbm_patches_config_from_dict
     from boltzprune.experiments.rbm_patches import run_rbm_patches
+    from boltzprune.io import read_json
     from boltzprune.sampling import SamplingConfig
 
+    if args.resume:
+        cfg = rbm_patches_config_from_dict(read_json(os.path.join(args.resume, "config.json")),
+                                           f"{args.resume}/config.json")
+        report = run_rbm_patches(cfg, args.resume, progress=not args.no_progress)
+        print(f"report: {report}")
+        return 0
     cfg = RBMPatchesConfig(
         seeds=tuple(args.seeds), presets=tuple(dict.fromkeys(args.presets)),
         data_source=args.data, cifar_dir=args.cifar_dir, n_patches=args.n_patches,

@@ -78,3 +78,40 @@ def test_patch_stats_with_cifar(tmp_path, capsys):
     assert main(["patch-stats", "--cifar-dir", str(tmp_path), "--n-patches", "500"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in out] == ["source", "tiles", "photos", "cifar"]
+
+
+def test_dbm_mnist_end_to_end(tmp_path, capsys):
+    out = tmp_path / "dbm"
+    args = ["dbm-mnist", "--seeds", "0", "--n-train", "300", "--iterations", "2",
+            "--criteria", "variance", "anti_fi", "--n-generate", "300", "--workers", "1",
+            "--out", str(out), "--no-progress"]
+    assert main(args) == 0
+    report = (out / "report.md").read_text()
+    assert "h2 readout error" in report and "raw pixels" in report.lower()
+    for name in ("fig3_encoding", "fig4_generation"):
+        assert (out / "figures" / f"{name}.png").stat().st_size > 10_000
+    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    assert len(rows) == 1 + 2 * 2
+    for r in rows[1:]:
+        assert int(r["n_weights_total"]) < 279_236
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["criteria"]) == {"variance", "anti_fi"}
+    assert "extrapolated" in summary["criteria"]["variance"]["entropy"]
+    from boltzprune.io import load_checkpoint
+
+    t, meta = load_checkpoint(out / "seed0" / "variance" / "iter2_retrained.safetensors")
+    assert meta["iteration"] == 2 and int(t["mask1"].sum()) <= int(0.81 * 8_836) + 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--criteria", "eigenvector"], "needs the full FIM"),
+    (["--preset", "paper"], "preset 'paper' trains on the full 60,000"),
+    (["--data", "idx"], "needs idx_dir"),
+    (["--data", "idx", "--idx-dir", "/nonexistent"], "/nonexistent"),
+    (["--fraction", "0"], "fraction must be in (0, 1), got 0"),
+])
+def test_dbm_bad_input(tmp_path, capsys, args, message):
+    code = main(["dbm-mnist", "--out", str(tmp_path / "r"), "--no-progress", *args])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()

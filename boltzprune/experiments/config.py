@@ -15,7 +15,9 @@ from boltzprune.sampling import SamplingConfig, validate_sampling_config
 from boltzprune.training.cd import AUTHORS_CODE_RBM, PAPER_RBM, TrainConfig, validate_train_config
 
 __all__ = ["PRESETS", "DATA_SOURCES", "RBMPatchesConfig", "validate_rbm_patches_config",
-           "config_to_dict"]
+           "config_to_dict", "DBM_PRESETS", "DIGIT_SOURCES", "DBM_CRITERIA", "DBMMnistConfig",
+           "validate_dbm_mnist_config", "rbm_patches_config_from_dict",
+           "dbm_mnist_config_from_dict"]
 
 # Training schedules by name: the paper's text (default) and the authors' code's effective one.
 PRESETS: dict[str, TrainConfig] = {"paper": PAPER_RBM, "authors_code": AUTHORS_CODE_RBM}
@@ -148,3 +150,46 @@ def validate_dbm_mnist_config(cfg: DBMMnistConfig) -> None:
     check_fraction("fraction", cfg.fraction)
     check_positive_int("n_generate", cfg.n_generate)
     check_positive_int("workers", cfg.workers)
+
+
+def _from_dict(cls, d: object, where: str):
+    """Build a frozen config dataclass from a dict, refusing unknown keys with a suggestion
+    and converting lists to tuples and nested dicts to their dataclasses."""
+    import difflib
+    import typing
+
+    if not isinstance(d, dict):
+        raise ValueError(f"{where} must be a table of settings, got {type(d).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for key, value in d.items():
+        if key not in fields:
+            close = difflib.get_close_matches(key, list(fields), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"{where}: unknown setting {key!r}{hint}")
+        hint = hints[key]
+        if dataclasses.is_dataclass(hint):
+            value = _from_dict(hint, value, f"{where}.{key}")
+        elif isinstance(value, list):
+            value = tuple(value)
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+def rbm_patches_config_from_dict(d: dict, where: str = "config") -> RBMPatchesConfig:
+    """An RBMPatchesConfig from ``config.json`` of a run (its derived "training" entry is
+    ignored) or from a user's file; unknown keys are errors."""
+    d = {k: v for k, v in d.items() if k != "training"} if isinstance(d, dict) else d
+    cfg = _from_dict(RBMPatchesConfig, d, where)
+    validate_rbm_patches_config(cfg)
+    return cfg
+
+
+def dbm_mnist_config_from_dict(d: dict, where: str = "config") -> DBMMnistConfig:
+    """A DBMMnistConfig from ``config.json`` of a run (its derived "schedule" entry is
+    ignored) or from a user's file; unknown keys are errors."""
+    d = {k: v for k, v in d.items() if k != "schedule"} if isinstance(d, dict) else d
+    cfg = _from_dict(DBMMnistConfig, d, where)
+    validate_dbm_mnist_config(cfg)
+    return cfg

@@ -13,6 +13,7 @@ report.
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -24,7 +25,7 @@ import torch
 from boltzprune.experiments.config import DBMMnistConfig, validate_dbm_mnist_config
 from boltzprune.experiments.dbm_presets import DBMSchedule, dbm_schedule
 from boltzprune.experiments.parallel import run_jobs
-from boltzprune.experiments.runner import create_run_dir, plan_run_dir, write_manifest
+from boltzprune.experiments.runner import open_run_dir, write_manifest
 from boltzprune.io import load_checkpoint, save_checkpoint, write_json
 from boltzprune.models.dbm import DBM
 from boltzprune.models.masks import receptive_field_mask
@@ -89,6 +90,15 @@ class _Context:
                 "confidence": gq.confidence, "class_fractions": gq.class_fractions.tolist()}
 
 
+def _restore(path: Path, c: _Context) -> DBM | None:
+    """The DBM checkpointed at ``path`` when a resumed run already finished that stage."""
+    if not path.exists():
+        return None
+    dbm = DBM.from_tensors(load_checkpoint(path)[0])
+    return DBM(*([t.to(c.x_tr.device) for t in ts] for ts in
+                 (dbm.weights, dbm.masks, dbm.biases, dbm.hidden_index)))
+
+
 def train_initial(cfg: DBMMnistConfig, seed: int, run_dir: Path, ticks: Any = None
                   ) -> dict[str, Any]:
     """Phase 1 for one seed: the trained DBM, its shared samples and the baselines."""
@@ -97,11 +107,14 @@ def train_initial(cfg: DBMMnistConfig, seed: int, run_dir: Path, ticks: Any = No
     t0 = time.perf_counter()
     c = _Context(cfg, seed)
     d = c.digits
-    m1 = receptive_field_mask(d.image_shape, cfg.window, cfg.stride)
-    dbm = c.train_from_scratch([c.x_tr.shape[1], m1.shape[1], cfg.n_h2], [m1, None],
-                               ("initial",))
     out = run_dir / f"seed{seed}"
-    save_checkpoint(out / "trained.safetensors", dbm.tensors(), {"kind": "dbm", "seed": seed})
+    dbm = _restore(out / "trained.safetensors", c)
+    if dbm is None:
+        m1 = receptive_field_mask(d.image_shape, cfg.window, cfg.stride)
+        dbm = c.train_from_scratch([c.x_tr.shape[1], m1.shape[1], cfg.n_h2], [m1, None],
+                                   ("initial",))
+        save_checkpoint(out / "trained.safetensors", dbm.tensors(),
+                        {"kind": "dbm", "seed": seed})
     samples = sample_dbm(dbm, c.sched.sampling, data=c.x_tr,
                          generator=stage_generator(seed, "initial", "sample"))
     save_checkpoint(out / "trained_samples.safetensors",
@@ -137,17 +150,25 @@ def run_criterion(cfg: DBMMnistConfig, seed: int, crit: str, run_dir: Path, tick
     samples = [st[f"x{l}"].float() for l in range(current.n_layers + 1)]
     rows = []
     for it in range(1, cfg.iterations + 1):
-        imps = dbm_importance(current, samples, crit, stage_generator(seed, crit, it, "score"))
-        res = prune_dbm(current, imps, cfg.fraction,
-                        generator=stage_generator(seed, crit, it, "prune"))
-        current = train_dbm(res.dbm, c.x_tr, c.sched.retrain,
-                            generator=stage_generator(seed, crit, it, "retrain"))
+        path = out / crit / f"iter{it}_retrained.safetensors"
+        restored = _restore(path, c)
+        if restored is not None:  # resuming: this round finished before the interruption
+            current, n_cut = restored, load_checkpoint(path)[1]["n_cut"]
+        else:
+            imps = dbm_importance(current, samples, crit,
+                                  stage_generator(seed, crit, it, "score"))
+            res = prune_dbm(current, imps, cfg.fraction,
+                            generator=stage_generator(seed, crit, it, "prune"))
+            current = train_dbm(res.dbm, c.x_tr, c.sched.retrain,
+                                generator=stage_generator(seed, crit, it, "retrain"))
+            n_cut = res.n_cut
+            save_checkpoint(path, current.tensors(), {"kind": "dbm", "seed": seed,
+                                                      "criterion": crit, "iteration": it,
+                                                      "n_cut": n_cut})
         samples = sample_dbm(current, c.sched.sampling, data=c.x_tr,
                              generator=stage_generator(seed, crit, it, "sample"))
-        rows.append({"criterion": crit, "iteration": it, "n_cut": res.n_cut,
+        rows.append({"criterion": crit, "iteration": it, "n_cut": n_cut,
                      **c.evaluate(current, samples)})
-        save_checkpoint(out / crit / f"iter{it}_retrained.safetensors", current.tensors(),
-                        {"kind": "dbm", "seed": seed, "criterion": crit, "iteration": it})
         if ticks is not None:
             ticks.put(1)
     save_checkpoint(out / f"figure_data_{crit}.safetensors",
@@ -155,7 +176,12 @@ def run_criterion(cfg: DBMMnistConfig, seed: int, crit: str, run_dir: Path, tick
                      "generated": samples[0][:25].cpu()})
     final: dict[str, Any] = {}
     if cfg.full_retrain:
-        fresh = c.train_from_scratch(current.sizes, current.masks, (crit, "full"))
+        full_path = out / crit / "full_retrain.safetensors"
+        fresh = _restore(full_path, c)
+        if fresh is None:
+            fresh = c.train_from_scratch(current.sizes, current.masks, (crit, "full"))
+            save_checkpoint(full_path, fresh.tensors(),
+                            {"kind": "dbm", "seed": seed, "criterion": crit, "stage": "full"})
         gen = sample_dbm(fresh, dataclasses.replace(c.sched.sampling, n_samples=cfg.n_generate),
                          data=c.x_tr, generator=stage_generator(seed, crit, "full", "sample"))
         gq = generation_quality(c.raw_clf, gen[0].cpu().numpy())
@@ -164,8 +190,6 @@ def run_criterion(cfg: DBMMnistConfig, seed: int, crit: str, run_dir: Path, tick
                  "entropy_nats": gq.entropy_nats,
                  "bootstrap": {k: (np.asarray(v).tolist() if np.ndim(v) else float(v))
                                for k, v in boot.items()}}
-        save_checkpoint(out / crit / "full_retrain.safetensors", fresh.tensors(),
-                        {"kind": "dbm", "seed": seed, "criterion": crit, "stage": "full"})
         if ticks is not None:
             ticks.put(1)
     return {"seed": seed, "criterion": crit, "rows": rows, "full_retrain": final,
@@ -179,13 +203,15 @@ def run_dbm_mnist(cfg: DBMMnistConfig, out: str | Path | None = None, *,
 
     validate_dbm_mnist_config(cfg)
     torch.device(cfg.device)
-    run_dir = plan_run_dir(out, "dbm-mnist")
     t0 = time.perf_counter()
     digits = _load(cfg)  # fails early, before anything is written, on missing files
-    create_run_dir(run_dir)
-    write_manifest(run_dir, {**dataclasses.asdict(cfg),
-                             "schedule": dataclasses.asdict(dbm_schedule(cfg.preset))},
-                   {"seeds": list(cfg.seeds)})
+    config = {**dataclasses.asdict(cfg),
+              "schedule": dataclasses.asdict(dbm_schedule(cfg.preset))}
+    run_dir, resumed = open_run_dir(out, "dbm-mnist", config)
+    if resumed:
+        print(f"resuming {run_dir}: finished stages are read back", file=sys.stderr)
+    else:
+        write_manifest(run_dir, config, {"seeds": list(cfg.seeds)})
     write_json(run_dir / "data.json", {"source": digits.source, "n_train": len(digits.y_train),
                                        "n_test": len(digits.y_test),
                                        "threshold": digits.threshold,

@@ -8,6 +8,7 @@ Then aggregate over seeds into metrics, Table 1, figures and the report.
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,11 @@ from boltzprune.experiments.config import (
     validate_rbm_patches_config,
 )
 from boltzprune.experiments.parallel import run_jobs
-from boltzprune.experiments.runner import create_run_dir, plan_run_dir, write_manifest
+from boltzprune.experiments.runner import open_run_dir, write_manifest
 from boltzprune.fisher.exact import exact_fim
 from boltzprune.fisher.full import fim_eigen, sampled_fim
 from boltzprune.fisher.stats import parameter_blocks
-from boltzprune.io import save_checkpoint, save_rbm, write_json
+from boltzprune.io import load_checkpoint, load_rbm, save_checkpoint, save_rbm, write_json
 from boltzprune.models.rbm import RBM, init_rbm
 from boltzprune.pruning.loop import PruneIteration, prune_retrain_loop
 from boltzprune.sampling import sample_rbm
@@ -64,27 +65,36 @@ def run_one(cfg: RBMPatchesConfig, preset: str, seed: int, data: np.ndarray, run
     train_cfg = PRESETS[preset]
     t0 = time.perf_counter()
 
-    rbm0 = init_rbm(x.shape[1], cfg.n_hidden, weight_std=cfg.weight_std,
-                    hidden_bias=cfg.hidden_bias, visible_on_fraction=x.mean(0).cpu(),
-                    generator=stage_generator(seed, preset, "init")).to(dev)
-    rbm = train_rbm(rbm0, x, train_cfg, generator=stage_generator(seed, preset, "train")).rbm
-    save_rbm(out / "trained.safetensors", rbm, {"preset": preset, "seed": seed})
+    trained_path = out / "trained.safetensors"
+    if trained_path.exists():  # resuming: completed stages are read back, not recomputed
+        rbm = load_rbm(trained_path)[0].to(dev)
+    else:
+        rbm0 = init_rbm(x.shape[1], cfg.n_hidden, weight_std=cfg.weight_std,
+                        hidden_bias=cfg.hidden_bias, visible_on_fraction=x.mean(0).cpu(),
+                        generator=stage_generator(seed, preset, "init")).to(dev)
+        rbm = train_rbm(rbm0, x, train_cfg, generator=stage_generator(seed, preset, "train")
+                        ).rbm
+        save_rbm(trained_path, rbm, {"preset": preset, "seed": seed})
     if ticks is not None:
         ticks.put(1)
 
     samples = sample_rbm(rbm, cfg.sampling, data=x,
                          generator=stage_generator(seed, preset, "initial", "sample"))
-    F = sampled_fim(samples.v, samples.h)
+    fim_path = out / "fim.safetensors"
+    if fim_path.exists():
+        F, F_exact = (load_checkpoint(fim_path)[0][k].double()
+                      for k in ("fim_sampled", "fim_exact"))
+    else:
+        F, F_exact = sampled_fim(samples.v, samples.h), exact_fim(rbm)
     eig = fim_eigen(F, rbm.mask, k=10)
-    F_exact = exact_fim(rbm)
     eig_exact = fim_eigen(F_exact, rbm.mask, k=10)
-    fim_tensors = {"fim_sampled": F.float(), "fim_exact": F_exact.float(),
-                   "eigvec_sampled": eig.vectors[:, 0].float(),
-                   "eigvec_exact": eig_exact.vectors[:, 0].float()}
-    save_checkpoint(out / "fim.safetensors", fim_tensors,
-                    {"n_visible": rbm.n_visible, "n_hidden": rbm.n_hidden})
+    if not fim_path.exists():
+        save_checkpoint(fim_path, {"fim_sampled": F.float(), "fim_exact": F_exact.float(),
+                                   "eigvec_sampled": eig.vectors[:, 0].float(),
+                                   "eigvec_exact": eig_exact.vectors[:, 0].float()},
+                        {"n_visible": rbm.n_visible, "n_hidden": rbm.n_hidden})
     diag_rel_err = float((F.diagonal() - F_exact.diagonal()).abs().sum()
-                          / F_exact.diagonal().abs().sum())
+                         / F_exact.diagonal().abs().sum())
     unit_fi = parameter_blocks(F_exact.diagonal(), rbm.n_visible, rbm.n_hidden)["W"].sum(0)
     top10_share = float(unit_fi.sort(descending=True).values[:10].sum() / unit_fi.sum())
 
@@ -97,15 +107,28 @@ def run_one(cfg: RBMPatchesConfig, preset: str, seed: int, data: np.ndarray, run
                 rows.append(_stage_row(preset, seed, crit, it.iteration, stage, model, p_data))
                 ranks[f"{crit}/{it.iteration}/{stage}"] = torch.from_numpy(
                     sorted_frequencies(model_distribution(model), drop_zeros=False)).float()
-                save_rbm(out / crit / f"iter{it.iteration}_{stage}.safetensors", model,
-                         {"preset": preset, "seed": seed, "criterion": crit,
-                          "iteration": it.iteration, "stage": stage})
+                if it.importance is not None:  # computed now, not restored: save it
+                    save_rbm(out / crit / f"iter{it.iteration}_{stage}.safetensors", model,
+                             {"preset": preset, "seed": seed, "criterion": crit,
+                              "iteration": it.iteration, "stage": stage,
+                              "n_removed_weights": it.n_removed_weights,
+                              "removed_hidden": it.removed_hidden.tolist()})
             if ticks is not None:
                 ticks.put(1)
 
+        def restore(k: int, crit: str = crit) -> PruneIteration | None:
+            paths = [out / crit / f"iter{k}_{st}.safetensors" for st in ("pruned", "retrained")]
+            if not all(p.exists() for p in paths):
+                return None
+            (pruned, meta), (retrained, _) = (load_rbm(p) for p in paths)
+            return PruneIteration(k, None, pruned.to(dev), retrained.to(dev),
+                                  meta["n_removed_weights"],
+                                  torch.tensor(meta["removed_hidden"], dtype=torch.int64))
+
         prune_retrain_loop(rbm, x, crit, iterations=cfg.iterations, fraction=cfg.fraction,
                            train_config=train_cfg, sampling_config=cfg.sampling,
-                           seed=seed, first_samples=samples, on_iteration=record)
+                           seed=seed, first_samples=samples, on_iteration=record,
+                           restore=restore)
     save_checkpoint(out / "rank_frequency.safetensors", ranks)
     result = {"preset": preset, "seed": seed, "rows": rows,
               "fim": {"eigenvalues_sampled": eig.values.tolist(),
@@ -127,11 +150,13 @@ def run_rbm_patches(cfg: RBMPatchesConfig, out: str | Path | None = None, *,
 
     validate_rbm_patches_config(cfg)
     torch.device(cfg.device)  # fails early on a malformed device string
-    run_dir = plan_run_dir(out, "rbm-patches")
     t0 = time.perf_counter()
     data = _load_data(cfg)  # before the run directory exists: bad data leave nothing behind
-    create_run_dir(run_dir)
-    write_manifest(run_dir, config_to_dict(cfg), {"seeds": list(cfg.seeds)})
+    run_dir, resumed = open_run_dir(out, "rbm-patches", config_to_dict(cfg))
+    if resumed:
+        print(f"resuming {run_dir}: finished stages are read back", file=sys.stderr)
+    else:
+        write_manifest(run_dir, config_to_dict(cfg), {"seeds": list(cfg.seeds)})
     write_json(run_dir / "data_stats.json", pattern_stats(data))
     jobs = [(cfg, p, s, data, run_dir) for p in cfg.presets for s in cfg.seeds]
     results = run_jobs(run_one, jobs, workers=cfg.workers, desc="rbm-patches",

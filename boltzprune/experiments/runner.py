@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import platform
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 from boltzprune._validate import BoltzpruneError
 from boltzprune.io import write_json
 
-__all__ = ["plan_run_dir", "create_run_dir", "versions", "write_manifest"]
+__all__ = ["plan_run_dir", "create_run_dir", "open_run_dir", "versions", "write_manifest"]
 
 
 def plan_run_dir(out: str | Path | None, name: str) -> Path:
@@ -36,6 +37,33 @@ def create_run_dir(path: Path) -> Path:
     except OSError as e:
         raise BoltzpruneError(f"cannot create run directory {path}: {e.strerror or e}") from None
     return path
+
+
+def open_run_dir(out: str | Path | None, name: str, config: dict) -> tuple[Path, bool]:
+    """Create a new run directory, or reopen one to resume it.
+
+    A folder holding a ``config.json`` equal to ``config`` is resumed (returns True); one
+    with a different configuration, or non-empty without a configuration, is refused so
+    that nothing already written is overwritten. A new folder gets ``config.json`` and
+    ``versions.json``.
+    """
+    path = Path(out) if out is not None else plan_run_dir(None, name)
+    stored_path = path / "config.json"
+    if stored_path.is_file():
+        from boltzprune.io import read_json
+
+        stored = read_json(stored_path)
+        fresh = json.loads(json.dumps(config, default=str))
+        if stored != fresh:
+            keys = sorted(k for k in set(stored) | set(fresh) if stored.get(k) != fresh.get(k))
+            raise BoltzpruneError(f"{path} holds a run with another configuration (differs in "
+                                  f"{', '.join(keys)}); resume it with --resume {path} or "
+                                  "choose another --out")
+        for tmp in path.rglob(".*.tmp"):  # half-written files of an interrupted write
+            tmp.unlink(missing_ok=True)
+        return path, True
+    create_run_dir(plan_run_dir(path, name))
+    return path, False
 
 
 def _git_revision() -> str | None:

@@ -23,7 +23,7 @@ class PruneIteration:
     """One round of the loop. ``importance`` is on the model before pruning."""
 
     iteration: int  # 1-based
-    importance: torch.Tensor  # (n_visible, n_hidden) of the model that was pruned
+    importance: torch.Tensor | None  # (n_visible, n_hidden); None when restored from disk
     pruned: RBM  # right after pruning and unit removal
     retrained: RBM  # after retraining
     n_removed_weights: int
@@ -42,6 +42,7 @@ def prune_retrain_loop(
     seed: int,
     first_samples: Samples | None = None,
     on_iteration: Callable[[PruneIteration], None] | None = None,
+    restore: Callable[[int], PruneIteration | None] | None = None,
     progress: bool = False,
 ) -> list[PruneIteration]:
     """Prune ``rbm`` ``iterations`` times by ``fraction`` of its remaining weights under
@@ -50,6 +51,8 @@ def prune_retrain_loop(
     Every stage draws its randomness from (seed, criterion, iteration, stage), so a stage
     can be recomputed alone. ``first_samples`` (model samples of ``rbm``) lets several
     criteria share the first importance estimate, as in the paper's comparison.
+    ``restore(iteration)`` may return a finished round (e.g. read from checkpoints when a
+    run resumes); it is then used instead of recomputing that round.
     """
     get_criterion(criterion)
     iterations = check_positive_int("iterations", iterations)
@@ -57,6 +60,13 @@ def prune_retrain_loop(
     out: list[PruneIteration] = []
     current = rbm
     for it in range(1, iterations + 1):
+        record = restore(it) if restore is not None else None
+        if record is not None:
+            out.append(record)
+            if on_iteration is not None:
+                on_iteration(record)
+            current = record.retrained
+            continue
         if it == 1 and first_samples is not None:
             samples = first_samples
         else:

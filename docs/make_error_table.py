@@ -1,0 +1,159 @@
+"""Regenerate docs/errors.md: every bad input we try and the one-line message it gets.
+
+    python docs/make_error_table.py            # rewrite docs/errors.md
+tests/test_error_table.py checks that the committed table matches what the code says.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+
+
+class _Payload:
+    def __reduce__(self):
+        return (os.system, ("true",))
+
+
+def _cli(args: list[str]) -> tuple[int, str]:
+    from boltzprune.cli import main
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            code = main(args)
+        except SystemExit as e:  # argparse errors
+            code = e.code
+    lines = [ln for ln in err.getvalue().strip().splitlines() if ln.strip()]
+    return code, lines[-1] if lines else ""
+
+
+def _lib(fn) -> str:
+    try:
+        fn()
+    except (ValueError, TypeError) as e:
+        return f"{type(e).__name__}: {e}"
+    return "(no error)"
+
+
+def cases(tmp: Path) -> list[tuple[str, str, str]]:
+    """(where, input, message) rows; ``tmp`` paths are shown as <tmp>."""
+    from boltzprune import BoltzpruneError, init_rbm, prune_mask, train_rbm
+    from boltzprune.data import read_cifar10, read_idx
+    from boltzprune.io import load_rbm, save_rbm
+    from boltzprune.models import remove_dead_hidden
+    from boltzprune.training import TrainConfig
+
+    assert issubclass(BoltzpruneError, ValueError)
+    g = torch.Generator().manual_seed(0)
+    rbm = init_rbm(4, 3, generator=g)
+    rows: list[tuple[str, str, str]] = []
+    small = ["--n-patches", "200", "--no-progress", "--out", str(tmp / "new")]
+    for args in (["--fraction", "1.5"], ["--fraction", "0"], ["--criteria", "nope"],
+                 ["--seeds", "1", "1"], ["--n-patches", "0"], ["--radius", "0"],
+                 ["--iterations", "0"], ["--thin", "0"], ["--fi-samples", "-5"],
+                 ["--data", "cifar"], ["--data", "cifar", "--cifar-dir", "/nonexistent"],
+                 ["--device", "cuda"], ["--device", "gpu0"], ["--presets", "fast"]):
+        code, msg = _cli(["rbm-patches", *small, *args])
+        rows.append(("`boltzprune rbm-patches`", " ".join(args), f"exit {code}: {msg}"))
+    full = tmp / "full"
+    full.mkdir()
+    (full / "notes.txt").write_text("mine")
+    code, msg = _cli(["rbm-patches", "--no-progress", "--n-patches", "200", "--out", str(full)])
+    rows.append(("`boltzprune rbm-patches`", "--out DIR (non-empty, not a run)",
+                 f"exit {code}: {msg}"))
+    code, msg = _cli(["rbm-patches", "--resume", str(tmp / "nothing")])
+    rows.append(("`boltzprune rbm-patches`", "--resume DIR (no run there)", f"exit {code}: {msg}"))
+    for args in (["--criteria", "eigenvector"], ["--preset", "paper"], ["--data", "idx"],
+                 ["--data", "idx", "--idx-dir", "/nonexistent"], ["--fraction", "1"],
+                 ["--n-train", "3"]):
+        code, msg = _cli(["dbm-mnist", *args, "--no-progress", "--out", str(tmp / "d")])
+        rows.append(("`boltzprune dbm-mnist`", " ".join(args), f"exit {code}: {msg}"))
+
+    lib = "library"
+    rows += [
+        (lib, "train_rbm(data with a 0.5)", _lib(lambda: train_rbm(
+            rbm, torch.full((2, 4), 0.5), generator=g))),
+        (lib, "train_rbm(data with NaN)", _lib(lambda: train_rbm(
+            rbm, torch.full((2, 4), float("nan")), generator=g))),
+        (lib, "train_rbm(data of 5 columns)", _lib(lambda: train_rbm(
+            rbm, torch.zeros(2, 5), generator=g))),
+        (lib, "train_rbm(empty data)", _lib(lambda: train_rbm(
+            rbm, torch.zeros(0, 4), generator=g))),
+        (lib, "train_rbm(lr 1e6, momentum 0.99)", _lib(lambda: train_rbm(
+            rbm, torch.ones(50, 4), TrainConfig(lr_schedule="constant", lr_start=1e6,
+                                                momentum=0.99, initial_momentum=0.99),
+            generator=g))),
+        (lib, "TrainConfig(epochs=0)", _lib(lambda: train_rbm(
+            rbm, torch.ones(2, 4), TrainConfig(epochs=0), generator=g))),
+        (lib, "init_rbm(mask of the wrong shape)", _lib(lambda: init_rbm(
+            4, 3, generator=g, mask=torch.ones(3, 4, dtype=torch.bool)))),
+        (lib, "prune_mask(float mask)", _lib(lambda: prune_mask(
+            torch.ones(2, 2), torch.zeros(2, 2), 0.5, generator=g))),
+        (lib, "prune_mask(importance of another shape)", _lib(lambda: prune_mask(
+            torch.ones(2, 2, dtype=torch.bool), torch.zeros(3, 2), 0.5, generator=g))),
+        (lib, "prune_mask(fraction 1.0)", _lib(lambda: prune_mask(
+            torch.ones(2, 2, dtype=torch.bool), torch.zeros(2, 2), 1.0, generator=g))),
+        (lib, "prune_mask(1 weight left, fraction 0.5)", _lib(lambda: prune_mask(
+            torch.tensor([[True, False]]), torch.zeros(1, 2), 0.5, generator=g))),
+        (lib, "remove_dead_hidden(no weights left)", _lib(lambda: remove_dead_hidden(
+            type(rbm)(rbm.W * 0, rbm.b_v, rbm.b_h, rbm.mask & False, rbm.hidden_index)))),
+    ]
+    ck = tmp / "model.safetensors"
+    save_rbm(ck, rbm)
+    raw = ck.read_bytes()
+    ck.write_bytes(raw[:-9])
+    rows.append((lib, "load_rbm(truncated checkpoint)", _lib(lambda: load_rbm(ck))))
+    bad = bytearray(raw)
+    bad[-3] ^= 1
+    ck.write_bytes(bytes(bad))
+    rows.append((lib, "load_rbm(one byte altered)", _lib(lambda: load_rbm(ck))))
+    ck.write_bytes(pickle.dumps(_Payload()))
+    rows.append((lib, "load_rbm(a pickle named .safetensors)", _lib(lambda: load_rbm(ck))))
+    (tmp / "cifar").mkdir()
+    (tmp / "cifar" / "data_batch_1").write_bytes(pickle.dumps({b"data": _Payload()}))
+    rows.append((lib, "read_cifar10(batch that asks for os.system)",
+                 _lib(lambda: read_cifar10(tmp / "cifar" / "data_batch_1"))))
+    idx = tmp / "t.idx"
+    idx.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 9, 1, 2]))
+    rows.append((lib, "read_idx(truncated IDX file)", _lib(lambda: read_idx(idx))))
+    return rows
+
+
+def render(rows: list[tuple[str, str, str]], tmp: Path) -> str:
+    out = ["# Bad input and the message it gets", "",
+           "Generated by `python docs/make_error_table.py`; `tests/test_error_table.py` keeps "
+           "it in step with the code. The CLI prints one line and exits with status 2 "
+           "(argparse usage errors also exit 2); the library raises `ValueError` (or its "
+           "subclass `BoltzpruneError` for files and runs) or `TypeError`.", "",
+           "| where | input | message |", "|---|---|---|"]
+    for where, inp, msg in rows:
+        msg = msg.replace(str(tmp), "<tmp>").replace("|", "\\|")
+        out.append(f"| {where} | `{inp}` | {msg} |")
+    return "\n".join(out) + "\n"
+
+
+def build() -> str:
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d).resolve()
+        cwd = os.getcwd()
+        os.chdir(tmp)
+        try:
+            return render(cases(tmp), tmp)
+        finally:
+            os.chdir(cwd)
+
+
+if __name__ == "__main__":
+    text = build()
+    (HERE / "errors.md").write_text(text)
+    sys.stdout.write(text)
