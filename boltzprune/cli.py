@@ -86,6 +86,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default=None, metavar="DIR",
                    help="run directory to create (default: runs/rbm-patches-<time>)")
     r.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    r.add_argument("--config", default=None, metavar="FILE",
+                   help="TOML file with the experiment's settings (field names as in "
+                        "RBMPatchesConfig, e.g. seeds = [0, 1], [sampling] thin = 200); the "
+                        "other experiment options are then ignored")
     r.add_argument("--resume", default=None, metavar="RUN_DIR",
                    help="continue an interrupted run with its stored configuration (the other "
                         "options are ignored); rerunning the same command with the same --out "
@@ -132,6 +136,9 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--out", default=None, metavar="DIR",
                    help="run directory to create (default: runs/dbm-mnist-<time>)")
     m.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    m.add_argument("--config", default=None, metavar="FILE",
+                   help="TOML file with the experiment's settings (field names as in "
+                        "DBMMnistConfig); the other experiment options are then ignored")
     m.add_argument("--resume", default=None, metavar="RUN_DIR",
                    help="continue an interrupted run with its stored configuration (the other "
                         "options are ignored); rerunning the same command with the same --out "
@@ -163,6 +170,11 @@ def _dbm_mnist(args: argparse.Namespace) -> int:
         report = run_dbm_mnist(cfg, args.resume, progress=not args.no_progress)
         print(f"report: {report}")
         return 0
+    if args.config:
+        cfg = dbm_mnist_config_from_dict(_read_toml(args.config), args.config)
+        report = run_dbm_mnist(cfg, args.out, progress=not args.no_progress)
+        print(f"report: {report}")
+        return 0
     cfg = DBMMnistConfig(
         seeds=tuple(args.seeds), preset=args.preset, data_source=args.data,
         idx_dir=args.idx_dir, n_train=args.n_train, criteria=tuple(args.criteria),
@@ -188,6 +200,20 @@ def _patch_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_toml(path: str) -> dict:
+    import tomllib
+
+    from boltzprune._validate import BoltzpruneError
+
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise BoltzpruneError(f"{path}: config file not found") from None
+    except tomllib.TOMLDecodeError as e:
+        raise BoltzpruneError(f"{path}: not valid TOML ({e})") from None
+
+
 def _rbm_patches(args: argparse.Namespace) -> int:
     from boltzprune.experiments.config import RBMPatchesConfig, rbm_patches_config_from_dict
     from boltzprune.experiments.rbm_patches import run_rbm_patches
@@ -198,6 +224,11 @@ def _rbm_patches(args: argparse.Namespace) -> int:
         cfg = rbm_patches_config_from_dict(read_json(os.path.join(args.resume, "config.json")),
                                            f"{args.resume}/config.json")
         report = run_rbm_patches(cfg, args.resume, progress=not args.no_progress)
+        print(f"report: {report}")
+        return 0
+    if args.config:
+        cfg = rbm_patches_config_from_dict(_read_toml(args.config), args.config)
+        report = run_rbm_patches(cfg, args.out, progress=not args.no_progress)
         print(f"report: {report}")
         return 0
     cfg = RBMPatchesConfig(

@@ -71,6 +71,17 @@ def cases(tmp: Path) -> list[tuple[str, str, str]]:
     code, msg = _cli(["rbm-patches", "--no-progress", "--n-patches", "200", "--out", str(full)])
     rows.append(("`boltzprune rbm-patches`", "--out DIR (non-empty, not a run)",
                  f"exit {code}: {msg}"))
+    for name, text in (("typo.toml", "seeds = [0]\nfractoin = 0.5\n"),
+                       ("nested.toml", "[sampling]\nthinning = 5\n"),
+                       ("broken.toml", "seeds = [0,\n"),
+                       ("types.toml", "iterations = \"three\"\n")):
+        (tmp / name).write_text(text)
+        code, msg = _cli(["rbm-patches", "--config", str(tmp / name), "--no-progress"])
+        shown = text.strip().replace("\n", "; ")
+        rows.append(("`boltzprune rbm-patches`", f"--config FILE ({shown})",
+                     f"exit {code}: {msg}"))
+    code, msg = _cli(["rbm-patches", "--config", str(tmp / "none.toml")])
+    rows.append(("`boltzprune rbm-patches`", "--config FILE (missing)", f"exit {code}: {msg}"))
     code, msg = _cli(["rbm-patches", "--resume", str(tmp / "nothing")])
     rows.append(("`boltzprune rbm-patches`", "--resume DIR (no run there)", f"exit {code}: {msg}"))
     for args in (["--criteria", "eigenvector"], ["--preset", "paper"], ["--data", "idx"],

@@ -115,3 +115,15 @@ def test_dbm_bad_input(tmp_path, capsys, args, message):
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "r").exists()
+
+
+def test_config_file(tmp_path, capsys):
+    cfg = tmp_path / "small.toml"
+    cfg.write_text('seeds = [3]\npresets = ["authors_code"]\ncriteria = ["variance"]\n'
+                   "n_patches = 2000\niterations = 2\nworkers = 1\n"
+                   "[sampling]\nn_samples = 400\nn_chains = 100\nburn_in = 20\nthin = 5\n")
+    out = tmp_path / "run"
+    assert main(["rbm-patches", "--config", str(cfg), "--out", str(out), "--no-progress"]) == 0
+    stored = json.loads((out / "config.json").read_text())
+    assert stored["seeds"] == [3] and stored["sampling"]["thin"] == 5
+    assert (out / "authors_code" / "seed3" / "variance" / "iter2_retrained.safetensors").exists()

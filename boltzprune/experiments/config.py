@@ -170,7 +170,7 @@ def _from_dict(cls, d: object, where: str):
             raise ValueError(f"{where}: unknown setting {key!r}{hint}")
         hint = hints[key]
         if dataclasses.is_dataclass(hint):
-            value = _from_dict(hint, value, f"{where}.{key}")
+            value = _from_dict(hint, value, f"{where} [{key}]")
         elif isinstance(value, list):
             value = tuple(value)
         kwargs[key] = value

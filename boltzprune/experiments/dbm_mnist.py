@@ -55,9 +55,12 @@ class _Context:
     """Data, schedule and the raw-digit classifier of one seed, rebuilt in each worker."""
 
     def __init__(self, cfg: DBMMnistConfig, seed: int):
+        from threadpoolctl import threadpool_limits
+
         from boltzprune.evaluate.readout import fit_classifier
 
-        torch.set_num_threads(1)
+        torch.set_num_threads(1)  # one process per core: no BLAS threads fighting for it
+        threadpool_limits(1)
         warnings.filterwarnings("ignore", message=".*lbfgs failed to converge.*")
         self.cfg, self.seed = cfg, seed
         self.digits = _load(cfg)
