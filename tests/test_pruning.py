@@ -59,6 +59,9 @@ def test_zero_rule_removes_every_zero():
     assert int(prune_mask(mask, imp, 0.1, generator=G().manual_seed(0)).sum()) == 9
     new = prune_mask(mask, imp, 0.1, generator=G().manual_seed(0), zero_rule=True)
     assert new.tolist() == [[False] * 4 + [True] * 6]
+    # anti-FI ranks by -FI: zero-FI weights are the most important there, the rule is off
+    anti = prune_mask(mask, -imp, 0.1, generator=G().manual_seed(0), zero_rule=True)
+    assert int(anti.sum()) == 9 and not anti[0, 9]
 
 
 @pytest.mark.parametrize("fraction", [0, 1, 1.5, -0.1, float("nan")])

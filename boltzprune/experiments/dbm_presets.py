@@ -61,5 +61,5 @@ def dbm_schedule(preset: str) -> DBMSchedule:
         retrain = DBMTrainConfig(**{**joint.__dict__, "epochs": 3})
         sampling = SamplingConfig(n_samples=2_000, n_chains=500, burn_in=50, thin=10,
                                   init="data")
-        return DBMSchedule((pre, pre), joint, retrain, sampling, MeanFieldConfig(30, 1e-5))
+        return DBMSchedule((pre, pre), joint, retrain, sampling, mf)
     raise ValueError(f"preset must be one of 'quick', 'paper'; got {preset!r}")

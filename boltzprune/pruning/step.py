@@ -34,8 +34,9 @@ def prune_mask(
 
     mask: (n_visible, n_hidden) bool; importance: same shape, higher = keep. Ties at the
     cut are broken uniformly at random with ``generator``. With ``zero_rule`` (paper 2.4,
-    DBM), when more existing weights than the cut have importance exactly 0, all of those
-    are removed instead.
+    DBM), when more existing weights than the cut have importance exactly 0 and no weight
+    has less, all of those are removed instead (criteria that rank by a negated FI, such as
+    anti-FI, keep zero-FI weights longest, so the rule never fires for them).
     """
     fraction = check_fraction("fraction", fraction)
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool or mask.ndim != 2:
@@ -54,7 +55,7 @@ def prune_mask(
     k = n_to_remove(n, fraction)
     if k >= n:
         raise ValueError(f"pruning {fraction:g} of {n} weights would remove all of them")
-    if zero_rule:
+    if zero_rule and float(values.min()) >= 0:  # zeros are the least important weights
         zeros = values == 0
         if int(zeros.sum()) > k:
             k = int(zeros.sum())
