@@ -159,31 +159,34 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _dbm_mnist(args: argparse.Namespace) -> int:
-    from boltzprune.experiments.config import DBMMnistConfig, dbm_mnist_config_from_dict
-    from boltzprune.experiments.dbm_mnist import run_dbm_mnist
+def _run(args: argparse.Namespace, from_flags, from_dict, run) -> int:
+    """Build the config from --resume (the run's config.json), --config (TOML) or the
+    flags, run the experiment and print the report's path."""
     from boltzprune.io import read_json
 
     if args.resume:
-        cfg = dbm_mnist_config_from_dict(read_json(os.path.join(args.resume, "config.json")),
-                                         f"{args.resume}/config.json")
-        report = run_dbm_mnist(cfg, args.resume, progress=not args.no_progress)
-        print(f"report: {report}")
-        return 0
-    if args.config:
-        cfg = dbm_mnist_config_from_dict(_read_toml(args.config), args.config)
-        report = run_dbm_mnist(cfg, args.out, progress=not args.no_progress)
-        print(f"report: {report}")
-        return 0
-    cfg = DBMMnistConfig(
-        seeds=tuple(args.seeds), preset=args.preset, data_source=args.data,
-        idx_dir=args.idx_dir, n_train=args.n_train, criteria=tuple(args.criteria),
-        iterations=args.iterations, fraction=args.fraction,
-        full_retrain=not args.no_full_retrain, n_generate=args.n_generate,
-        device=args.device, workers=args.workers)
-    report = run_dbm_mnist(cfg, args.out, progress=not args.no_progress)
-    print(f"report: {report}")
+        where = os.path.join(args.resume, "config.json")
+        cfg, out = from_dict(read_json(where), where), args.resume
+    elif args.config:
+        cfg, out = from_dict(_read_toml(args.config), args.config), args.out
+    else:
+        cfg, out = from_flags(args), args.out
+    print(f"report: {run(cfg, out, progress=not args.no_progress)}")
     return 0
+
+
+def _dbm_mnist(args: argparse.Namespace) -> int:
+    from boltzprune.experiments.config import DBMMnistConfig, dbm_mnist_config_from_dict
+    from boltzprune.experiments.dbm_mnist import run_dbm_mnist
+
+    def from_flags(a: argparse.Namespace) -> DBMMnistConfig:
+        return DBMMnistConfig(
+            seeds=tuple(a.seeds), preset=a.preset, data_source=a.data, idx_dir=a.idx_dir,
+            n_train=a.n_train, criteria=tuple(a.criteria), iterations=a.iterations,
+            fraction=a.fraction, full_retrain=not a.no_full_retrain, n_generate=a.n_generate,
+            device=a.device, workers=a.workers)
+
+    return _run(args, from_flags, dbm_mnist_config_from_dict, run_dbm_mnist)
 
 
 def _patch_stats(args: argparse.Namespace) -> int:
@@ -217,31 +220,19 @@ def _read_toml(path: str) -> dict:
 def _rbm_patches(args: argparse.Namespace) -> int:
     from boltzprune.experiments.config import RBMPatchesConfig, rbm_patches_config_from_dict
     from boltzprune.experiments.rbm_patches import run_rbm_patches
-    from boltzprune.io import read_json
     from boltzprune.sampling import SamplingConfig
 
-    if args.resume:
-        cfg = rbm_patches_config_from_dict(read_json(os.path.join(args.resume, "config.json")),
-                                           f"{args.resume}/config.json")
-        report = run_rbm_patches(cfg, args.resume, progress=not args.no_progress)
-        print(f"report: {report}")
-        return 0
-    if args.config:
-        cfg = rbm_patches_config_from_dict(_read_toml(args.config), args.config)
-        report = run_rbm_patches(cfg, args.out, progress=not args.no_progress)
-        print(f"report: {report}")
-        return 0
-    cfg = RBMPatchesConfig(
-        seeds=tuple(args.seeds), presets=tuple(dict.fromkeys(args.presets)),
-        data_source=args.data, cifar_dir=args.cifar_dir, n_patches=args.n_patches,
-        radius=args.radius, n_hidden=args.n_hidden, criteria=tuple(args.criteria),
-        iterations=args.iterations, fraction=args.fraction,
-        sampling=SamplingConfig(n_samples=args.fi_samples, method=args.sampler,
-                                n_chains=args.chains, burn_in=args.burn_in, thin=args.thin),
-        device=args.device, workers=args.workers)
-    report = run_rbm_patches(cfg, args.out, progress=not args.no_progress)
-    print(f"report: {report}")
-    return 0
+    def from_flags(args: argparse.Namespace) -> RBMPatchesConfig:
+        return RBMPatchesConfig(
+            seeds=tuple(args.seeds), presets=tuple(dict.fromkeys(args.presets)),
+            data_source=args.data, cifar_dir=args.cifar_dir, n_patches=args.n_patches,
+            radius=args.radius, n_hidden=args.n_hidden, criteria=tuple(args.criteria),
+            iterations=args.iterations, fraction=args.fraction,
+            sampling=SamplingConfig(n_samples=args.fi_samples, method=args.sampler,
+                                    n_chains=args.chains, burn_in=args.burn_in, thin=args.thin),
+            device=args.device, workers=args.workers)
+
+    return _run(args, from_flags, rbm_patches_config_from_dict, run_rbm_patches)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -48,15 +48,19 @@ class RBMPatchesConfig:
     workers: int = 2  # parallel processes over (preset, seed) runs
 
 
+def _check_seeds(seeds: tuple[int, ...]) -> None:
+    if not seeds:
+        raise ValueError("seeds must name at least one seed")
+    for s in seeds:
+        check_positive_int("seed", s, minimum=0)
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {list(seeds)}")
+
+
 def validate_rbm_patches_config(cfg: RBMPatchesConfig) -> None:
     from boltzprune.pruning.criteria import get_criterion
 
-    if not cfg.seeds:
-        raise ValueError("seeds must name at least one seed")
-    for s in cfg.seeds:
-        check_positive_int("seed", s, minimum=0)
-    if len(set(cfg.seeds)) != len(cfg.seeds):
-        raise ValueError(f"seeds must be distinct, got {list(cfg.seeds)}")
+    _check_seeds(cfg.seeds)
     if not cfg.presets:
         raise ValueError(f"presets must name at least one of {', '.join(PRESETS)}")
     for p in cfg.presets:
@@ -120,12 +124,7 @@ def validate_dbm_mnist_config(cfg: DBMMnistConfig) -> None:
     from boltzprune.pruning.criteria import get_criterion
     from boltzprune.pruning.dbm import DBM_CRITERIA_EXCLUDED
 
-    if not cfg.seeds:
-        raise ValueError("seeds must name at least one seed")
-    for s in cfg.seeds:
-        check_positive_int("seed", s, minimum=0)
-    if len(set(cfg.seeds)) != len(cfg.seeds):
-        raise ValueError(f"seeds must be distinct, got {list(cfg.seeds)}")
+    _check_seeds(cfg.seeds)
     check_choice("preset", cfg.preset, DBM_PRESETS)
     check_choice("data_source", cfg.data_source, DIGIT_SOURCES)
     if cfg.data_source == "idx" and not cfg.idx_dir:

@@ -36,8 +36,13 @@ def plot_fig3(path: Path, agg: dict[str, dict], baseline: float, dead: dict[str,
     axC1.set_title("C  h1 units", fontsize=10)
     axC2.set_ylabel("units left in h2")
     axC2.set_title("C  h2 units", fontsize=10)
+    weights = [w for c in criteria for w in agg[c]["weights"]]
+    ticks = [t for t in (1e3, 3e3, 1e4, 3e4, 1e5, 3e5, 1e6)
+             if min(weights) / 1.5 <= t <= max(weights) * 1.5]
     for ax in (axB, axC1, axC2):
         ax.set_xscale("log")
+        ax.set_xticks(ticks, [f"{t / 1000:g}k" for t in ticks])
+        ax.minorticks_off()
         ax.invert_xaxis()
         ax.set_xlabel("remaining weights")
     axB.legend(fontsize=8)
