@@ -88,8 +88,9 @@ def exact_samples(rbm: RBM, n: int, *, generator: torch.Generator) -> Samples:
 
     n = check_positive_int("n", n)
     logp = log_marginal_visible(rbm)
-    idx = torch.multinomial(logp.exp(), n, replacement=True, generator=generator)
-    v = all_states(rbm.n_visible, device=rbm.device)[idx]
+    idx = torch.multinomial(logp.exp().to(generator.device), n, replacement=True,
+                            generator=generator)
+    v = all_states(rbm.n_visible, device=rbm.device)[idx.to(rbm.device)]
     return Samples(v, rbm.sample_h(v, generator))
 
 
@@ -144,7 +145,8 @@ def sample_dbm(
     if config.init == "data":
         if data is None:
             raise ValueError("init 'data' needs data to start the chains from; pass data=")
-        v0 = data[torch.randint(data.shape[0], (n_chains,), generator=generator)].to(dev)
+        idx = torch.randint(data.shape[0], (n_chains,), generator=generator)
+        v0 = data[idx.to(data.device)].to(dev)
     else:
         v0 = (torch.rand(n_chains, dbm.sizes[0], generator=generator) < 0.5).float().to(dev)
     states = [v0.float()] + [(torch.rand(n_chains, s, generator=generator) < 0.5).float()

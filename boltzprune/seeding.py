@@ -24,3 +24,13 @@ def stage_generator(seed: int, *stage: object, device: str | torch.device = "cpu
 
 def stage_rng(seed: int, *stage: object) -> np.random.Generator:
     return np.random.default_rng(stage_seed(seed, *stage))
+
+
+def uniform(shape: tuple[int, ...] | torch.Size, generator: torch.Generator | None,
+            device: str | torch.device) -> torch.Tensor:
+    """U(0, 1) numbers on ``device`` drawn from ``generator``, which may live on another
+    device (a CPU generator driving a GPU run draws on the CPU and copies)."""
+    device = torch.device(device)
+    if generator is None or generator.device.type == device.type:
+        return torch.rand(shape, generator=generator, device=device)
+    return torch.rand(shape, generator=generator, device=generator.device).to(device)

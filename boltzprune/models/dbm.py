@@ -13,6 +13,7 @@ import torch
 
 from boltzprune._validate import check_positive_float, check_positive_int
 from boltzprune.models.rbm import RBM
+from boltzprune.seeding import uniform
 
 __all__ = ["DBM", "init_dbm", "MeanFieldConfig"]
 
@@ -120,7 +121,7 @@ class DBM:
                 if l == 0 and clamp_visible:
                     continue
                 p = self.p_layer(l, states)
-                states[l] = (torch.rand(p.shape, generator=generator, device=p.device) < p
+                states[l] = (uniform(p.shape, generator, p.device) < p
                              ).to(p.dtype)
         return states
 
@@ -175,7 +176,7 @@ def init_dbm(sizes: list[int], *, generator: torch.Generator, weight_std: float 
     for l in range(len(sizes) - 1):
         shape = (sizes[l], sizes[l + 1])
         m = masks[l]
-        m = torch.ones(shape, dtype=torch.bool) if m is None else m
+        m = torch.ones(shape, dtype=torch.bool) if m is None else m.cpu()
         if tuple(m.shape) != shape or m.dtype != torch.bool:
             raise ValueError(f"masks[{l}] must be a bool tensor of shape {shape}, got "
                              f"{m.dtype} {tuple(m.shape)}")

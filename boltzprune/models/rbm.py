@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from boltzprune._validate import check_binary_matrix, check_mask, check_positive_int
+from boltzprune.seeding import uniform
 
 __all__ = ["RBM", "init_rbm"]
 
@@ -92,11 +93,11 @@ class RBM:
 
     def sample_h(self, v: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         p = self.p_h(v)
-        return (torch.rand(p.shape, generator=generator, device=p.device) < p).to(p.dtype)
+        return (uniform(p.shape, generator, p.device) < p).to(p.dtype)
 
     def sample_v(self, h: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         p = self.p_v(h)
-        return (torch.rand(p.shape, generator=generator, device=p.device) < p).to(p.dtype)
+        return (uniform(p.shape, generator, p.device) < p).to(p.dtype)
 
     # -- energies -------------------------------------------------------------------------
     def energy(self, v: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
@@ -136,7 +137,7 @@ def init_rbm(
     n_hidden = check_positive_int("n_hidden", n_hidden)
     if mask is None:
         mask = torch.ones(n_visible, n_hidden, dtype=torch.bool)
-    mask = check_mask("mask", mask, (n_visible, n_hidden))
+    mask = check_mask("mask", mask, (n_visible, n_hidden)).cpu()  # built on the CPU; .to()
     W = torch.randn(n_visible, n_hidden, generator=generator) * float(weight_std)
     if visible_on_fraction is not None:
         frac = torch.as_tensor(visible_on_fraction, dtype=torch.float32)

@@ -23,6 +23,7 @@ from boltzprune._validate import (
     check_positive_int,
 )
 from boltzprune.models.rbm import RBM, as_binary
+from boltzprune.seeding import uniform
 from boltzprune.training.schedules import LR_SCHEDULES, learning_rates, momenta
 
 __all__ = ["TrainConfig", "TrainResult", "train_rbm", "cd_statistics", "PAPER_RBM",
@@ -100,8 +101,7 @@ class _Uniforms:
         out = []
         while n > 0:
             if self.pos == self.buf.shape[0]:
-                self.buf = torch.rand(self.CHUNK, self.width, generator=self.generator,
-                                      device=self.device)
+                self.buf = uniform((self.CHUNK, self.width), self.generator, self.device)
                 self.pos = 0
             m = min(n, self.buf.shape[0] - self.pos)
             out.append(self.buf[self.pos:self.pos + m])

@@ -20,6 +20,7 @@ from boltzprune._validate import (
 )
 from boltzprune.models.dbm import DBM, MeanFieldConfig
 from boltzprune.models.rbm import RBM, init_rbm
+from boltzprune.seeding import uniform
 from boltzprune.training.cd import TrainConfig, train_rbm
 from boltzprune.training.schedules import LR_SCHEDULES, learning_rates, momenta
 
@@ -105,7 +106,7 @@ def pretrain_dbm(
         rbms.append(rbm)
         if l < L:  # binary samples of this layer, with the doubled bottom-up input
             p = torch.sigmoid(up * (x @ rbm.W) + rbm.b_h)
-            x = (torch.rand(p.shape, generator=generator, device=p.device) < p).to(p.dtype)
+            x = (uniform(p.shape, generator, p.device) < p).to(p.dtype)
     return stack_rbms(rbms)
 
 
