@@ -84,7 +84,7 @@ def cases(tmp: Path) -> list[tuple[str, str, str]]:
     rows.append(("`boltzprune rbm-patches`", "--config FILE (missing)", f"exit {code}: {msg}"))
     code, msg = _cli(["rbm-patches", "--resume", str(tmp / "nothing")])
     rows.append(("`boltzprune rbm-patches`", "--resume DIR (no run there)", f"exit {code}: {msg}"))
-    for args in (["--criteria", "eigenvector"], ["--preset", "paper"], ["--data", "idx"],
+    for args in (["--criteria", "nope"], ["--preset", "paper"], ["--data", "idx"],
                  ["--data", "idx", "--idx-dir", "/nonexistent"], ["--fraction", "1"],
                  ["--n-train", "3"]):
         code, msg = _cli(["dbm-mnist", *args, "--no-progress", "--out", str(tmp / "d")])

@@ -104,7 +104,7 @@ def test_dbm_mnist_end_to_end(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--criteria", "eigenvector"], "needs the full FIM"),
+    (["--criteria", "nope"], "unknown criterion 'nope'"),
     (["--preset", "paper"], "preset 'paper' trains on the full 60,000"),
     (["--data", "idx"], "needs idx_dir"),
     (["--data", "idx", "--idx-dir", "/nonexistent"], "/nonexistent"),

@@ -149,5 +149,9 @@ def test_layerwise_pruning_with_zero_rule():
     res = prune_dbm(dbm, imps, 0.1, generator=g)
     assert res.n_cut == [int(dbm.masks[0].sum()) - int(0.9 * dbm.masks[0].sum() + 1e-9), 96]
     assert res.removed_units[1].tolist() == [2, 3, 4, 5, 6, 7]
-    with pytest.raises(ValueError, match="needs the full FIM"):
-        dbm_importance(dbm, s, "eigenvector", g)
+    eig = dbm_importance(dbm, s, "eigenvector", g)  # full FIM of both layers, matrix-free
+    from boltzprune.fisher.matrix_free import leading_fim_eigen
+
+    ref = leading_fim_eigen(s, dbm.masks).blocks(0)
+    assert torch.allclose(eig[1], ref["W2"].abs().float())
+    assert (eig[0][~dbm.masks[0]] == 0).all()

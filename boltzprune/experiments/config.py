@@ -122,7 +122,6 @@ class DBMMnistConfig:
 
 def validate_dbm_mnist_config(cfg: DBMMnistConfig) -> None:
     from boltzprune.pruning.criteria import get_criterion
-    from boltzprune.pruning.dbm import DBM_CRITERIA_EXCLUDED
 
     _check_seeds(cfg.seeds)
     check_choice("preset", cfg.preset, DBM_PRESETS)
@@ -142,9 +141,6 @@ def validate_dbm_mnist_config(cfg: DBMMnistConfig) -> None:
         raise ValueError("criteria must name at least one criterion")
     for c in cfg.criteria:
         get_criterion(c)
-        if c in DBM_CRITERIA_EXCLUDED:
-            raise ValueError(f"criterion {c!r} needs the full FIM and is not available for "
-                             "DBMs; choose from variance, heuristic, abs_w, random, anti_fi")
     check_positive_int("iterations", cfg.iterations)
     check_fraction("fraction", cfg.fraction)
     check_positive_int("n_generate", cfg.n_generate)

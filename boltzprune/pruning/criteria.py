@@ -99,10 +99,19 @@ def _heuristic(ctx: ImportanceContext) -> torch.Tensor:
     return heuristic_fi(ctx.samples.v, ctx.samples.h, ctx.rbm.W)
 
 
+DENSE_FIM_MAX_PARAMETERS = 5_000  # above this the FIM is never formed (matrix-free Lanczos)
+
+
 @register_criterion("eigenvector")
 def _eigenvector(ctx: ImportanceContext) -> torch.Tensor:
     """|u_w| of the leading eigenvector of the full FIM over existing parameters."""
-    return ctx.fim_eigen().blocks(0)["W"].abs().to(torch.float32)
+    rbm = ctx.rbm
+    if rbm.n_visible * rbm.n_hidden + rbm.n_visible + rbm.n_hidden <= DENSE_FIM_MAX_PARAMETERS:
+        return ctx.fim_eigen().blocks(0)["W"].abs().to(torch.float32)
+    from boltzprune.fisher.matrix_free import leading_fim_eigen
+
+    eig = leading_fim_eigen([ctx.samples.v, ctx.samples.h], [rbm.mask], k=1)
+    return eig.blocks(0)["W1"].abs().to(torch.float32).to(rbm.device)
 
 
 @register_criterion("abs_w")

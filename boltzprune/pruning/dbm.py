@@ -8,29 +8,30 @@ from dataclasses import dataclass
 
 import torch
 
+from boltzprune.fisher.matrix_free import leading_fim_eigen
 from boltzprune.models.dbm import DBM
 from boltzprune.models.masks import remove_dead_units_dbm
 from boltzprune.pruning.criteria import ImportanceContext, compute_importance, get_criterion
 from boltzprune.pruning.step import prune_mask
 from boltzprune.sampling import Samples
 
-__all__ = ["DBM_CRITERIA_EXCLUDED", "dbm_importance", "PruneDBMResult", "prune_dbm"]
-
-# Criteria that need the full FIM of a layer pair, too large to form densely for a DBM.
-DBM_CRITERIA_EXCLUDED = ("eigenvector",)
+__all__ = ["dbm_importance", "PruneDBMResult", "prune_dbm"]
 
 
 def dbm_importance(dbm: DBM, samples: list[torch.Tensor], criterion: str,
                    generator: torch.Generator) -> list[torch.Tensor]:
     """Importance of every weight of every layer pair under ``criterion`` ("layer-wise":
-    pair (l-1, l) uses the joint samples of those two layers). samples: one (n, n_l) tensor
-    per layer, as returned by ``sample_dbm``. Returns one (n_{l-1}, n_l) tensor per pair."""
+    pair (l-1, l) uses the joint samples of those two layers; "eigenvector" uses the leading
+    eigenvector of the full FIM of all layers, computed matrix-free). samples: one (n, n_l)
+    tensor per layer, as returned by ``sample_dbm``. Returns one (n_{l-1}, n_l) tensor per
+    pair."""
     get_criterion(criterion)
-    if criterion in DBM_CRITERIA_EXCLUDED:
-        raise ValueError(f"criterion {criterion!r} needs the full FIM, which is not formed for "
-                         "DBMs; use variance, heuristic, abs_w, random or anti_fi")
     if len(samples) != dbm.n_layers + 1:
         raise ValueError(f"need samples of all {dbm.n_layers + 1} layers, got {len(samples)}")
+    if criterion == "eigenvector":  # the full FIM of all layers, never formed
+        eig = leading_fim_eigen(samples, dbm.masks, k=1)
+        return [eig.blocks(0)[f"W{l}"].abs().float().to(dbm.device)
+                for l in range(1, dbm.n_layers + 1)]
     out = []
     for l in range(1, dbm.n_layers + 1):
         ctx = ImportanceContext(dbm.layer_rbm(l), Samples(samples[l - 1], samples[l]),
