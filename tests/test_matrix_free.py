@@ -50,8 +50,7 @@ def test_validation():
 
 
 def test_eigenvector_criterion_switches_to_matrix_free(tiny_rbm, monkeypatch):
-    from boltzprune.pruning import ImportanceContext, compute_importance
-    from boltzprune.pruning import criteria
+    from boltzprune.pruning import ImportanceContext, compute_importance, criteria
 
     s = sample_rbm(tiny_rbm, SamplingConfig(n_samples=2000, method="exact"),
                    generator=torch.Generator().manual_seed(0))
