@@ -14,7 +14,6 @@ import argparse
 import json
 import math
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -141,16 +140,23 @@ def dbm_parts() -> dict:
             "n_weights": sum(dbm.n_weights)}
 
 
+_MEASURE = """
+import json, resource, subprocess, sys, time
+t = time.perf_counter()
+subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
+print(json.dumps({"wall_s": time.perf_counter() - t,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+"""
+
+
 def experiment(args: list[str]) -> dict:
-    """Wall time and peak resident memory of a CLI run in a child process."""
+    """Wall time, and peak resident memory of the largest process, of one CLI run; measured
+    in a fresh child so that other runs do not count."""
     with tempfile.TemporaryDirectory() as d:
-        t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "boltzprune", *args, "--out", f"{d}/run",
-                        "--no-progress"], check=True, stdout=subprocess.DEVNULL)
-        wall = time.perf_counter() - t
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"command": "boltzprune " + " ".join(args), "wall_s": wall,
-            "peak_rss_mb_largest_child": peak_kb / 1024}
+        cmd = [sys.executable, "-m", "boltzprune", *args, "--out", f"{d}/run", "--no-progress"]
+        out = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], check=True,
+                             capture_output=True, text=True).stdout
+    return {"command": "boltzprune " + " ".join(args), **json.loads(out.strip().splitlines()[-1])}
 
 
 def main() -> None:
@@ -184,8 +190,8 @@ def main() -> None:
           + f"; matrix-free eigenvector {d['matrix_free_eigenvector_seconds']:.1f} s")
     for k in ("rbm_experiment", "dbm_experiment"):
         if k in res:
-            print(f"{k}: {res[k]['wall_s']:.0f} s, peak RSS "
-                  f"{res[k]['peak_rss_mb_largest_child']:.0f} MB ({res[k]['command']})")
+            print(f"{k}: {res[k]['wall_s']:.0f} s, peak RSS of the largest process "
+                  f"{res[k]['peak_rss_mb']:.0f} MB ({res[k]['command']})")
     print(f"written: {a.out}")
 
 
