@@ -25,6 +25,25 @@ def _device(value: str) -> str:
     return value
 
 
+def _run_options(p: argparse.ArgumentParser, defaults, name: str, fields: str,
+                 parallel_over: str) -> None:
+    """Options every experiment command shares: device, workers, output, config, resume."""
+    p.add_argument("--device", type=_device, default=defaults.device,
+                   help="torch device, e.g. cpu or cuda (default: %(default)s)")
+    p.add_argument("--workers", type=int, default=defaults.workers, metavar="N",
+                   help=f"parallel processes over {parallel_over} (default: %(default)s)")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help=f"run directory to create (default: runs/{name}-<time>)")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    p.add_argument("--config", default=None, metavar="FILE",
+                   help=f"TOML file with the experiment's settings (field names as in {fields}); "
+                        "the other experiment options are then ignored")
+    p.add_argument("--resume", default=None, metavar="RUN_DIR",
+                   help="continue an interrupted run with its stored configuration (the other "
+                        "options are ignored); rerunning the same command with the same --out "
+                        "resumes too")
+
+
 def _parser() -> argparse.ArgumentParser:
     from boltzprune.experiments.config import DATA_SOURCES, PRESETS, RBMPatchesConfig
     from boltzprune.pruning.criteria import available_criteria
@@ -79,21 +98,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="Gibbs sweeps before the first sample (default: %(default)s)")
     r.add_argument("--thin", type=int, default=d.sampling.thin, metavar="N",
                    help="Gibbs sweeps between kept samples (default: %(default)s)")
-    r.add_argument("--device", type=_device, default=d.device,
-                   help="torch device, e.g. cpu or cuda (default: %(default)s)")
-    r.add_argument("--workers", type=int, default=d.workers, metavar="N",
-                   help="parallel processes over runs (default: %(default)s)")
-    r.add_argument("--out", default=None, metavar="DIR",
-                   help="run directory to create (default: runs/rbm-patches-<time>)")
-    r.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    r.add_argument("--config", default=None, metavar="FILE",
-                   help="TOML file with the experiment's settings (field names as in "
-                        "RBMPatchesConfig, e.g. seeds = [0, 1], [sampling] thin = 200); the "
-                        "other experiment options are then ignored")
-    r.add_argument("--resume", default=None, metavar="RUN_DIR",
-                   help="continue an interrupted run with its stored configuration (the other "
-                        "options are ignored); rerunning the same command with the same --out "
-                        "resumes too")
+    _run_options(r, d, "rbm-patches", "RBMPatchesConfig, e.g. seeds = [0, 1], [sampling] "
+                 "thin = 200", "(preset, seed) runs")
 
     from boltzprune.experiments.config import DBM_PRESETS, DIGIT_SOURCES, DBMMnistConfig
 
@@ -129,20 +135,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="skip retraining the pruned architectures from scratch (Fig 4 D)")
     m.add_argument("--n-generate", type=int, default=dd.n_generate, metavar="N",
                    help="digits generated per fully retrained model (default: %(default)s)")
-    m.add_argument("--device", type=_device, default=dd.device,
-                   help="torch device (default: %(default)s)")
-    m.add_argument("--workers", type=int, default=dd.workers, metavar="N",
-                   help="parallel processes over seeds (default: %(default)s)")
-    m.add_argument("--out", default=None, metavar="DIR",
-                   help="run directory to create (default: runs/dbm-mnist-<time>)")
-    m.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    m.add_argument("--config", default=None, metavar="FILE",
-                   help="TOML file with the experiment's settings (field names as in "
-                        "DBMMnistConfig); the other experiment options are then ignored")
-    m.add_argument("--resume", default=None, metavar="RUN_DIR",
-                   help="continue an interrupted run with its stored configuration (the other "
-                        "options are ignored); rerunning the same command with the same --out "
-                        "resumes too")
+    _run_options(m, dd, "dbm-mnist", "DBMMnistConfig", "seeds and criteria")
 
     st = sub.add_parser(
         "patch-stats", help="pattern statistics of each patch preparation",

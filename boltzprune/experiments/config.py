@@ -172,19 +172,20 @@ def _from_dict(cls, d: object, where: str):
     return cls(**kwargs)
 
 
-def rbm_patches_config_from_dict(d: dict, where: str = "config") -> RBMPatchesConfig:
-    """An RBMPatchesConfig from ``config.json`` of a run (its derived "training" entry is
-    ignored) or from a user's file; unknown keys are errors."""
-    d = {k: v for k, v in d.items() if k != "training"} if isinstance(d, dict) else d
-    cfg = _from_dict(RBMPatchesConfig, d, where)
-    validate_rbm_patches_config(cfg)
+def _config_from_dict(cls, derived: str, validate, d: object, where: str):
+    """A config of type ``cls`` from a run's ``config.json`` (its ``derived`` entry, written
+    for readers, is ignored) or from a user's file; unknown keys are errors."""
+    d = {k: v for k, v in d.items() if k != derived} if isinstance(d, dict) else d
+    cfg = _from_dict(cls, d, where)
+    validate(cfg)
     return cfg
+
+
+def rbm_patches_config_from_dict(d: dict, where: str = "config") -> RBMPatchesConfig:
+    """An RBMPatchesConfig from a dict (see ``_config_from_dict``)."""
+    return _config_from_dict(RBMPatchesConfig, "training", validate_rbm_patches_config, d, where)
 
 
 def dbm_mnist_config_from_dict(d: dict, where: str = "config") -> DBMMnistConfig:
-    """A DBMMnistConfig from ``config.json`` of a run (its derived "schedule" entry is
-    ignored) or from a user's file; unknown keys are errors."""
-    d = {k: v for k, v in d.items() if k != "schedule"} if isinstance(d, dict) else d
-    cfg = _from_dict(DBMMnistConfig, d, where)
-    validate_dbm_mnist_config(cfg)
-    return cfg
+    """A DBMMnistConfig from a dict (see ``_config_from_dict``)."""
+    return _config_from_dict(DBMMnistConfig, "schedule", validate_dbm_mnist_config, d, where)
