@@ -30,6 +30,7 @@ __all__ = ["TrainConfig", "TrainResult", "train_rbm", "cd_statistics", "PAPER_RB
            "AUTHORS_CODE_RBM"]
 
 BACKENDS = ("auto", "torch", "compiled")
+COMPILED_MAX_WEIGHTS = 20_000  # "auto" uses the compiled online loop up to this size
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ class TrainConfig:
     initial_momentum: float = 0.9  # momentum before the switch epoch
     momentum_switch_epoch: int = 0  # epochs run with initial_momentum
     max_abs_weight: float = 1e3  # |w| above this counts as divergence
-    backend: str = "auto"  # "auto", "torch" or "compiled" (compiled: batch 1 on CPU only)
+    backend: str = "auto"  # "auto", "torch" or "compiled" (compiled: batch 1 on CPU only;
+    #                        "auto" picks it for models of up to 20,000 weights)
     up_factor: float = 1.0  # p(h|v) = sigma(up_factor * v W + b_h); 2 = DBM pretraining
     down_factor: float = 1.0  # p(v|h) = sigma(down_factor * W h + b_v); 2 = DBM pretraining
 
@@ -118,7 +120,9 @@ def _use_compiled(cfg: TrainConfig, rbm: RBM) -> bool:
     if cfg.backend == "compiled" and not ok:
         raise ValueError("backend 'compiled' needs batch_size 1 on the CPU and up/down "
                          f"factors 1; got batch_size {cfg.batch_size} on {rbm.device}")
-    return ok
+    # "auto": the scalar loop wins while per-operator overhead dominates (13 x 70: 10x the
+    # NumPy loop); for 784 x 500 PyTorch's GEMV path was 1.9x faster (benchmarks/run.py)
+    return ok and (cfg.backend == "compiled" or rbm.W.numel() <= COMPILED_MAX_WEIGHTS)
 
 
 def _torch_epoch(rbm, vel, data, order, uni, lr, mom, cfg, chain, bar):
