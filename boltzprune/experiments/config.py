@@ -57,9 +57,18 @@ def _check_seeds(seeds: tuple[int, ...]) -> None:
         raise ValueError(f"seeds must be distinct, got {list(seeds)}")
 
 
-def validate_rbm_patches_config(cfg: RBMPatchesConfig) -> None:
+def _check_pruning(criteria: tuple[str, ...], iterations: int, fraction: float) -> None:
     from boltzprune.pruning.criteria import get_criterion
 
+    if not criteria:
+        raise ValueError("criteria must name at least one criterion")
+    for c in criteria:
+        get_criterion(c)
+    check_positive_int("iterations", iterations)
+    check_fraction("fraction", fraction)
+
+
+def validate_rbm_patches_config(cfg: RBMPatchesConfig) -> None:
     _check_seeds(cfg.seeds)
     if not cfg.presets:
         raise ValueError(f"presets must name at least one of {', '.join(PRESETS)}")
@@ -74,12 +83,7 @@ def validate_rbm_patches_config(cfg: RBMPatchesConfig) -> None:
     check_positive_int("data_seed", cfg.data_seed, minimum=0)
     check_positive_int("n_hidden", cfg.n_hidden)
     check_positive_float("weight_std", cfg.weight_std, allow_zero=True)
-    if not cfg.criteria:
-        raise ValueError("criteria must name at least one criterion")
-    for c in cfg.criteria:
-        get_criterion(c)
-    check_positive_int("iterations", cfg.iterations)
-    check_fraction("fraction", cfg.fraction)
+    _check_pruning(cfg.criteria, cfg.iterations, cfg.fraction)
     validate_sampling_config(cfg.sampling)
     check_positive_int("workers", cfg.workers)
 
@@ -121,8 +125,6 @@ class DBMMnistConfig:
 
 
 def validate_dbm_mnist_config(cfg: DBMMnistConfig) -> None:
-    from boltzprune.pruning.criteria import get_criterion
-
     _check_seeds(cfg.seeds)
     check_choice("preset", cfg.preset, DBM_PRESETS)
     check_choice("data_source", cfg.data_source, DIGIT_SOURCES)
@@ -137,12 +139,7 @@ def validate_dbm_mnist_config(cfg: DBMMnistConfig) -> None:
     check_positive_int("window", cfg.window)
     check_positive_int("stride", cfg.stride)
     check_positive_int("n_h2", cfg.n_h2)
-    if not cfg.criteria:
-        raise ValueError("criteria must name at least one criterion")
-    for c in cfg.criteria:
-        get_criterion(c)
-    check_positive_int("iterations", cfg.iterations)
-    check_fraction("fraction", cfg.fraction)
+    _check_pruning(cfg.criteria, cfg.iterations, cfg.fraction)
     check_positive_int("n_generate", cfg.n_generate)
     check_positive_int("workers", cfg.workers)
 

@@ -157,10 +157,11 @@ def run_rbm_patches(cfg: RBMPatchesConfig, out: str | Path | None = None, *,
         print(f"resuming {run_dir}: finished stages are read back", file=sys.stderr)
     else:
         write_manifest(run_dir, config_to_dict(cfg), {"seeds": list(cfg.seeds)})
-    write_json(run_dir / "data_stats.json", pattern_stats(data))
+    stats = pattern_stats(data)
+    write_json(run_dir / "data_stats.json", stats)
     jobs = [(cfg, p, s, data, run_dir) for p in cfg.presets for s in cfg.seeds]
     results = run_jobs(run_one, jobs, workers=cfg.workers, desc="rbm-patches",
                        ticks_total=len(jobs) * (1 + len(cfg.criteria) * cfg.iterations),
                        progress=progress)
     wall = time.perf_counter() - t0
-    return write_rbm_report(run_dir, cfg, data, results, wall_seconds=wall)
+    return write_rbm_report(run_dir, cfg, stats, results, wall_seconds=wall)

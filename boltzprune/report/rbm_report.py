@@ -33,11 +33,6 @@ def _md(c: str) -> str:
     return CRITERION_LABELS.get(c, c).replace("|", "\\|")
 
 
-def _ms(x: list[float] | np.ndarray) -> tuple[float, float]:
-    a = np.asarray(x, dtype=np.float64)
-    return float(a.mean()), float(a.std(ddof=1)) if a.size > 1 else 0.0
-
-
 def summarise(results: list[dict[str, Any]], cfg: RBMPatchesConfig) -> dict[str, Any]:
     """Per preset and criterion, arrays over iterations 0..K (0 = trained, unpruned):
     remaining weights, hidden units, log-likelihood and KL after pruning and after
@@ -157,11 +152,9 @@ def _ll_table(s: dict[str, Any], key: str) -> str:
     return "\n".join(lines)
 
 
-def write_rbm_report(run_dir: Path, cfg: RBMPatchesConfig, data: np.ndarray,
+def write_rbm_report(run_dir: Path, cfg: RBMPatchesConfig, stats: dict[str, Any],
                      results: list[dict[str, Any]], *, wall_seconds: float) -> Path:
     """Write metrics.csv, summary.json, table1_<preset>.csv, figures/ and report.md."""
-    from boltzprune.data import pattern_stats
-
     rows = [row for r in results for row in r["rows"]]
     _write_csv(run_dir / "metrics.csv", rows)
     summary = summarise(results, cfg)
@@ -190,7 +183,6 @@ def write_rbm_report(run_dir: Path, cfg: RBMPatchesConfig, data: np.ndarray,
         t1, t1_rows = _table1(s, cfg)
         _write_csv(run_dir / f"table1_{preset}.csv", t1_rows)
         sections.append(_preset_section(preset, s, checks[preset], t1, cfg))
-    stats = pattern_stats(data)
     text = _report_text(cfg, stats, sections, wall_seconds, results, summary)
     path = run_dir / "report.md"
     atomic_write_text(path, text)

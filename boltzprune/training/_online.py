@@ -92,11 +92,3 @@ def online_cd_chunk(W, b_v, b_h, mask, vW, vbv, vbh, data, order, U, lr, mom, k,
             vbh[j] = mom * vbh[j] + lr * (ph0[j] - ph[j])
             b_h[j] += vbh[j]
 
-
-def warm_up() -> None:
-    """Compile the kernel on a tiny problem (numba caches it on disk afterwards)."""
-    f = np.float32
-    W = np.zeros((2, 2), f)
-    online_cd_chunk(W, np.zeros(2, f), np.zeros(2, f), np.ones((2, 2), f), np.zeros((2, 2), f),
-                    np.zeros(2, f), np.zeros(2, f), np.zeros((1, 2), f), np.zeros(1, np.int64),
-                    np.zeros((1, 4), f), 0.1, 0.5, 1, False, np.zeros(2, f))
