@@ -35,9 +35,17 @@ def _run_options(p: argparse.ArgumentParser, defaults, name: str, fields: str,
     p.add_argument("--out", default=None, metavar="DIR",
                    help=f"run directory to create (default: runs/{name}-<time>)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    p.add_argument("--config", default=None, metavar="FILE",
-                   help=f"TOML file with the experiment's settings (field names as in {fields}); "
-                        "the other experiment options are then ignored")
+    p.add_argument("--config", default=None, metavar="PRESET|FILE",
+                   help="a shipped preset (list them with `boltzprune presets`) or a TOML file "
+                        f"with the experiment's settings (field names as in {fields}); the "
+                        "other experiment options are then ignored")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="override one setting, in TOML syntax, after the flags or --config, "
+                        "e.g. --set training.paper.epochs=5 or --set 'seeds=[0, 1]' "
+                        "(repeatable)")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE|FILE.py",
+                   help="import a module or .py file that registers custom criteria with "
+                        "@register_criterion, so --criteria can name them (repeatable)")
     p.add_argument("--resume", default=None, metavar="RUN_DIR",
                    help="continue an interrupted run with its stored configuration (the other "
                         "options are ignored); rerunning the same command with the same --out "
@@ -149,37 +157,85 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--radius", type=float, default=d.radius,
                     help="patch radius in pixels (default: %(default)s)")
     st.add_argument("--seed", type=int, default=0, help="data seed (default: %(default)s)")
+    pr = sub.add_parser(
+        "presets", help="list the shipped experiment configs, or print one",
+        description="Without NAME, list the experiment configs shipped with boltzprune; with "
+                    "NAME, print that config as TOML (save it, edit it, and pass the file to "
+                    "--config). Any experiment command takes a preset by name: "
+                    "`boltzprune rbm-patches --config rbm-paper`.")
+    pr.add_argument("name", nargs="?", default=None, metavar="NAME", help="preset to print")
     return p
 
 
-def _run(args: argparse.Namespace, from_flags, from_dict, run) -> int:
-    """Build the config from --resume (the run's config.json), --config (TOML) or the
-    flags, run the experiment and print the report's path."""
+def _presets(args: argparse.Namespace) -> int:
+    from boltzprune.experiments.config_files import preset_names, preset_summary, preset_text
+
+    if args.name:
+        print(preset_text(args.name), end="")
+        return 0
+    for name in preset_names():
+        experiment, about = preset_summary(name)
+        print(f"{name:<18} {experiment:<12} {about}")
+    return 0
+
+
+def _plugins(args: argparse.Namespace) -> tuple[str, ...]:
+    """--plugin values, .py files made absolute (worker processes may start elsewhere),
+    imported now so that the config's criteria can be checked."""
+    from boltzprune.pruning.criteria import load_plugins
+
+    plugins = tuple(os.path.abspath(p) if p.endswith(".py") else p for p in args.plugin)
+    load_plugins(plugins)
+    return plugins
+
+
+def _run(args: argparse.Namespace, from_flags, run) -> int:
+    """Build the config from --resume (the run's config.json), --config (a preset or TOML
+    file) or the flags, apply --plugin and --set, run the experiment and print the report's
+    path."""
+    import dataclasses
+
+    from boltzprune._validate import BoltzpruneError
+    from boltzprune.experiments.config_files import (
+        EXPERIMENTS,
+        config_from_source,
+        with_overrides,
+    )
     from boltzprune.io import read_json
 
+    plugins = _plugins(args)
     if args.resume:
+        if args.overrides or plugins:
+            raise BoltzpruneError("--resume continues a run with its stored configuration: "
+                                  "drop --set and --plugin")
         where = os.path.join(args.resume, "config.json")
-        cfg, out = from_dict(read_json(where), where), args.resume
-    elif args.config:
-        cfg, out = from_dict(_read_toml(args.config), args.config), args.out
+        cfg, out = EXPERIMENTS[args.command][1](read_json(where), where), args.resume
     else:
-        cfg, out = from_flags(args), args.out
+        if args.config:
+            cfg = config_from_source(args.command, args.config)
+        else:
+            cfg = from_flags(args)
+        if plugins:
+            cfg = dataclasses.replace(cfg, plugins=tuple(dict.fromkeys(cfg.plugins + plugins)))
+        cfg, out = with_overrides(args.command, cfg, args.overrides), args.out
     print(f"report: {run(cfg, out, progress=not args.no_progress)}")
     return 0
 
 
 def _dbm_mnist(args: argparse.Namespace) -> int:
-    from boltzprune.experiments.config import DBMMnistConfig, dbm_mnist_config_from_dict
+    from boltzprune.experiments.config import DBMMnistConfig
     from boltzprune.experiments.dbm_mnist import run_dbm_mnist
+    from boltzprune.experiments.dbm_presets import dbm_schedule
 
     def from_flags(a: argparse.Namespace) -> DBMMnistConfig:
         return DBMMnistConfig(
-            seeds=tuple(a.seeds), preset=a.preset, data_source=a.data, idx_dir=a.idx_dir,
+            seeds=tuple(a.seeds), schedule=dbm_schedule(a.preset), data_source=a.data,
+            idx_dir=a.idx_dir,
             n_train=a.n_train, criteria=tuple(a.criteria), iterations=a.iterations,
             fraction=a.fraction, full_retrain=not a.no_full_retrain, n_generate=a.n_generate,
             device=a.device, workers=a.workers)
 
-    return _run(args, from_flags, dbm_mnist_config_from_dict, run_dbm_mnist)
+    return _run(args, from_flags, run_dbm_mnist)
 
 
 def _patch_stats(args: argparse.Namespace) -> int:
@@ -196,28 +252,15 @@ def _patch_stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_toml(path: str) -> dict:
-    import tomllib
-
-    from boltzprune._validate import BoltzpruneError
-
-    try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError:
-        raise BoltzpruneError(f"{path}: config file not found") from None
-    except tomllib.TOMLDecodeError as e:
-        raise BoltzpruneError(f"{path}: not valid TOML ({e})") from None
-
-
 def _rbm_patches(args: argparse.Namespace) -> int:
-    from boltzprune.experiments.config import RBMPatchesConfig, rbm_patches_config_from_dict
+    from boltzprune.experiments.config import PRESETS, RBMPatchesConfig
     from boltzprune.experiments.rbm_patches import run_rbm_patches
     from boltzprune.sampling import SamplingConfig
 
     def from_flags(args: argparse.Namespace) -> RBMPatchesConfig:
         return RBMPatchesConfig(
-            seeds=tuple(args.seeds), presets=tuple(dict.fromkeys(args.presets)),
+            seeds=tuple(args.seeds),
+            training={p: PRESETS[p] for p in dict.fromkeys(args.presets)},
             data_source=args.data, cifar_dir=args.cifar_dir, n_patches=args.n_patches,
             radius=args.radius, n_hidden=args.n_hidden, criteria=tuple(args.criteria),
             iterations=args.iterations, fraction=args.fraction,
@@ -225,7 +268,7 @@ def _rbm_patches(args: argparse.Namespace) -> int:
                                     n_chains=args.chains, burn_in=args.burn_in, thin=args.thin),
             device=args.device, workers=args.workers)
 
-    return _run(args, from_flags, rbm_patches_config_from_dict, run_rbm_patches)
+    return _run(args, from_flags, run_rbm_patches)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -238,6 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _dbm_mnist(args)
         if args.command == "patch-stats":
             return _patch_stats(args)
+        if args.command == "presets":
+            return _presets(args)
     except (ValueError, TypeError, OSError) as e:  # BoltzpruneError is a ValueError
         if os.environ.get("BOLTZPRUNE_DEBUG"):
             raise

@@ -105,7 +105,7 @@ def test_dbm_mnist_end_to_end(tmp_path, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["--criteria", "nope"], "unknown criterion 'nope'"),
-    (["--preset", "paper"], "preset 'paper' trains on the full 60,000"),
+    (["--preset", "paper"], "the 'paper' schedule trains on the full 60,000"),
     (["--data", "idx"], "needs idx_dir"),
     (["--data", "idx", "--idx-dir", "/nonexistent"], "/nonexistent"),
     (["--fraction", "0"], "fraction must be in (0, 1), got 0"),
@@ -119,11 +119,16 @@ def test_dbm_bad_input(tmp_path, capsys, args, message):
 
 def test_config_file(tmp_path, capsys):
     cfg = tmp_path / "small.toml"
-    cfg.write_text('seeds = [3]\npresets = ["authors_code"]\ncriteria = ["variance"]\n'
+    cfg.write_text('seeds = [3]\ncriteria = ["variance"]\n'
                    "n_patches = 2000\niterations = 2\nworkers = 1\n"
+                   '[training.mine]\nlr_schedule = "constant"\nlr_start = 0.05\n'
                    "[sampling]\nn_samples = 400\nn_chains = 100\nburn_in = 20\nthin = 5\n")
     out = tmp_path / "run"
-    assert main(["rbm-patches", "--config", str(cfg), "--out", str(out), "--no-progress"]) == 0
+    assert main(["rbm-patches", "--config", str(cfg), "--out", str(out), "--no-progress",
+                 "--set", "training.mine.epochs=1", "--set", "sampling.thin=4"]) == 0
     stored = json.loads((out / "config.json").read_text())
-    assert stored["seeds"] == [3] and stored["sampling"]["thin"] == 5
-    assert (out / "authors_code" / "seed3" / "variance" / "iter2_retrained.safetensors").exists()
+    assert stored["seeds"] == [3] and stored["sampling"]["thin"] == 4
+    assert stored["training"] == {"mine": {**stored["training"]["mine"], "epochs": 1,
+                                           "lr_start": 0.05, "lr_schedule": "constant"}}
+    assert (out / "mine" / "seed3" / "variance" / "iter2_retrained.safetensors").exists()
+    assert "custom schedule (1 epochs" in (out / "report.md").read_text()

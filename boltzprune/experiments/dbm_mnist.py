@@ -23,12 +23,13 @@ import numpy as np
 import torch
 
 from boltzprune.experiments.config import DBMMnistConfig, validate_dbm_mnist_config
-from boltzprune.experiments.dbm_presets import DBMSchedule, dbm_schedule
+from boltzprune.experiments.dbm_presets import DBMSchedule
 from boltzprune.experiments.parallel import run_jobs
 from boltzprune.experiments.runner import open_run_dir, write_manifest
 from boltzprune.io import load_checkpoint, save_checkpoint, write_json
 from boltzprune.models.dbm import DBM
 from boltzprune.models.masks import receptive_field_mask
+from boltzprune.pruning.criteria import load_plugins
 from boltzprune.pruning.dbm import dbm_importance, prune_dbm
 from boltzprune.sampling import sample_dbm
 from boltzprune.seeding import stage_generator
@@ -60,6 +61,7 @@ class _Context:
         from boltzprune.evaluate.readout import fit_classifier
 
         torch.set_num_threads(1)  # one process per core: no BLAS threads fighting for it
+        load_plugins(cfg.plugins)  # custom criteria, in this spawned process too
         threadpool_limits(1)
         warnings.filterwarnings("ignore", message=".*lbfgs failed to converge.*")
         self.cfg, self.seed = cfg, seed
@@ -67,7 +69,7 @@ class _Context:
         dev = torch.device(cfg.device)
         self.x_tr = torch.from_numpy(self.digits.x_train).float().to(dev)
         self.x_te = torch.from_numpy(self.digits.x_test).float().to(dev)
-        self.sched: DBMSchedule = dbm_schedule(cfg.preset)
+        self.sched: DBMSchedule = cfg.schedule
         self.raw_clf = fit_classifier(self.digits.x_train, self.digits.y_train, C=0.1,
                                       seed=seed)
 
@@ -208,8 +210,7 @@ def run_dbm_mnist(cfg: DBMMnistConfig, out: str | Path | None = None, *,
     torch.device(cfg.device)
     t0 = time.perf_counter()
     digits = _load(cfg)  # fails early, before anything is written, on missing files
-    config = {**dataclasses.asdict(cfg),
-              "schedule": dataclasses.asdict(dbm_schedule(cfg.preset))}
+    config = dataclasses.asdict(cfg)
     run_dir, resumed = open_run_dir(out, "dbm-mnist", config)
     if resumed:
         print(f"resuming {run_dir}: finished stages are read back", file=sys.stderr)

@@ -1,6 +1,6 @@
 """The RBM experiment (paper 2.2-2.3, Table 1, Fig 1-2) as one function.
 
-For each (preset, seed): train the 13 x 70 RBM; measure its FIM (sampled and exact);
+For each (training schedule, seed): train the 13 x 70 RBM; measure its FIM (sampled and exact);
 for each criterion prune ``fraction`` of the weights ``iterations`` times with retraining;
 evaluate every stage exactly (log-likelihood, KL, pattern distribution); write checkpoints.
 Then aggregate over seeds into metrics, Table 1, figures and the report.
@@ -19,7 +19,6 @@ import torch
 from boltzprune.evaluate.patterns import empirical_distribution, exact_fit, model_distribution
 from boltzprune.evaluate.patterns import rank_frequency as sorted_frequencies
 from boltzprune.experiments.config import (
-    PRESETS,
     RBMPatchesConfig,
     config_to_dict,
     validate_rbm_patches_config,
@@ -31,6 +30,7 @@ from boltzprune.fisher.full import fim_eigen, sampled_fim
 from boltzprune.fisher.stats import parameter_blocks
 from boltzprune.io import load_checkpoint, load_rbm, save_checkpoint, save_rbm, write_json
 from boltzprune.models.rbm import RBM, init_rbm
+from boltzprune.pruning.criteria import load_plugins
 from boltzprune.pruning.loop import PruneIteration, prune_retrain_loop
 from boltzprune.sampling import sample_rbm
 from boltzprune.seeding import stage_generator
@@ -58,11 +58,12 @@ def run_one(cfg: RBMPatchesConfig, preset: str, seed: int, data: np.ndarray, run
     """One (preset, seed) run; writes checkpoints under run_dir/preset/seed<k>/ and returns
     its metrics (JSON-serialisable)."""
     torch.set_num_threads(1)
+    load_plugins(cfg.plugins)  # custom criteria, in this (possibly spawned) process too
     out = run_dir / preset / f"seed{seed}"
     dev = torch.device(cfg.device)
     x = torch.from_numpy(data).to(torch.float32).to(dev)
     p_data = empirical_distribution(data)
-    train_cfg = PRESETS[preset]
+    train_cfg = cfg.training[preset]
     t0 = time.perf_counter()
 
     trained_path = out / "trained.safetensors"

@@ -1,6 +1,13 @@
 """Importance criteria: a registry of functions mapping model activity to one importance
-per weight (higher = more important, pruned last). Users add their own with
-``register_criterion``.
+per weight (higher = more important, pruned last).
+
+Users add their own criteria in three ways (docs/criteria.md):
+
+- ``@register_criterion("name")`` in code that runs before the criterion is used;
+- a module or ``.py`` file named in a config's ``plugins`` (CLI: ``--plugin``), imported
+  in every process before the criteria are looked up;
+- an entry point in the ``boltzprune.criteria`` group of an installed package
+  (``mine = "my_pkg.criteria:mine"``), loaded the first time its name is asked for.
 """
 
 from __future__ import annotations
@@ -16,7 +23,10 @@ from boltzprune.models.rbm import RBM
 from boltzprune.sampling import Samples
 
 __all__ = ["ImportanceContext", "Criterion", "register_criterion", "get_criterion",
-           "available_criteria", "compute_importance", "BUILTIN_CRITERIA"]
+           "available_criteria", "compute_importance", "load_plugins", "BUILTIN_CRITERIA",
+           "ENTRY_POINT_GROUP"]
+
+ENTRY_POINT_GROUP = "boltzprune.criteria"
 
 
 @dataclass
@@ -61,16 +71,66 @@ def register_criterion(name: str, fn: Criterion | None = None, *, overwrite: boo
     return add if fn is None else add(fn)
 
 
+def _entry_points(name: str | None = None):
+    from importlib.metadata import entry_points
+
+    eps = entry_points(group=ENTRY_POINT_GROUP)
+    return [ep for ep in eps if name is None or ep.name == name]
+
+
 def available_criteria() -> list[str]:
-    return list(_REGISTRY)
+    """Registered criteria, then those installed packages offer as entry points."""
+    return list(dict.fromkeys([*_REGISTRY, *(ep.name for ep in _entry_points())]))
 
 
 def get_criterion(name: str) -> Criterion:
+    """The criterion called ``name``: registered, or loaded from its entry point."""
+    if name not in _REGISTRY:
+        for ep in _entry_points(name)[:1]:
+            try:
+                fn = ep.load()
+            except Exception as e:  # a broken plugin: name it, do not crash with a traceback
+                raise ValueError(f"criterion {name!r}: entry point {ep.value!r} failed to load "
+                                 f"({type(e).__name__}: {e})") from None
+            if name not in _REGISTRY:  # loading may have registered it already
+                register_criterion(name, fn)
     try:
         return _REGISTRY[name]
     except KeyError:
         raise ValueError(f"unknown criterion {name!r}; available: "
-                         f"{', '.join(_REGISTRY)}") from None
+                         f"{', '.join(available_criteria())} (add your own with "
+                         "--plugin MODULE, see docs/criteria.md)") from None
+
+
+_LOADED_PLUGINS: set[str] = set()
+
+
+def load_plugins(plugins: tuple[str, ...] | list[str]) -> None:
+    """Import each plugin (a module name, or the path of a ``.py`` file) once, so that the
+    criteria it registers are available. Called in every worker process."""
+    import importlib
+    import importlib.util
+    import os
+    import sys
+
+    for plugin in plugins:
+        if plugin in _LOADED_PLUGINS:
+            continue
+        try:
+            if plugin.endswith(".py"):
+                if not os.path.isfile(plugin):
+                    raise FileNotFoundError(f"no such file {plugin!r}")
+                mod_name = "boltzprune_plugin_" + os.path.basename(plugin)[:-3]
+                spec = importlib.util.spec_from_file_location(mod_name, plugin)
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[mod_name] = module
+                spec.loader.exec_module(module)
+            else:
+                importlib.import_module(plugin)
+        except Exception as e:
+            raise ValueError(f"plugin {plugin!r} could not be loaded "
+                             f"({type(e).__name__}: {e})") from None
+        _LOADED_PLUGINS.add(plugin)
 
 
 def compute_importance(name: str, ctx: ImportanceContext) -> torch.Tensor:

@@ -152,7 +152,8 @@ def _text(cfg, results, agg, base, dead, shape, checks, wall) -> str:
             ent.append(f"| {_md(c)} | {e['extrapolated']:.3f} ± {e['extrapolated_sd']:.3f} | "
                        f"{PAPER_DBM['entropy'].get(c, '-')} | "
                        f"{a['full_retrain_confidence']:.3f} |")
-    sched = "minibatch ('quick')" if cfg.preset == "quick" else "the paper's ('paper')"
+    sched = {"quick": "minibatch ('quick')", "paper": "the paper's ('paper')"}.get(
+        cfg.preset, "a custom schedule (see config.json)")
     return f"""# boltzprune: DBM pruning experiment (Scholl, Rule & Hennig 2020, sections 2.4-2.5)
 
 Wall time {wall:.0f} s for {len(results)} seeds ({cfg.workers} worker processes), settings
@@ -227,13 +228,13 @@ def _differences(cfg, agg, base) -> str:
             err, w = agg[c]["error_mean"], agg[c]["weights_mean"]
             over = [k for k, e in enumerate(err) if e > base["raw_pixel_error"]]
             if over:
-                out.append(f"- {CRITERION_LABELS[c]} crosses the raw-pixel baseline at "
+                out.append(f"- {CRITERION_LABELS.get(c, c)} crosses the raw-pixel baseline at "
                            f"{w[over[0]]:,.0f} weights (round {over[0]}); the paper's FI "
                            "pruning stays under it down to about 20,000 weights. Shorter "
                            "retraining and less data are our guess at the reason, untested.")
     for c in ("abs_w", "random"):
         if c in agg and agg[c]["h1_mean"][-1] < agg[c]["h1_mean"][0] - 1:
-            out.append(f"- {CRITERION_LABELS[c]} removes "
+            out.append(f"- {CRITERION_LABELS.get(c, c)} removes "
                        f"{agg[c]['h1_mean'][0] - agg[c]['h1_mean'][-1]:.0f} h1 units; the "
                        "paper saw no unit disconnected by it.")
     return "\n".join(out) if out else "- None found by the automatic checks."

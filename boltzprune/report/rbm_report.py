@@ -28,6 +28,17 @@ PRESET_TITLES = {"paper": "the paper's stated schedule (lr 0.1 -> 0.01 log-decay
                                  "0.009)"}
 
 
+def _schedule_title(label: str, cfg: RBMPatchesConfig) -> str:
+    """What a schedule is: one of the two presets, or a custom one (with its settings)."""
+    from boltzprune.experiments.config import PRESETS
+
+    if PRESETS.get(label) == cfg.training[label]:
+        return PRESET_TITLES[label]
+    t = cfg.training[label]
+    return (f"a custom schedule ({t.epochs} epochs, batch {t.batch_size}, lr {t.lr_start} -> "
+            f"{t.lr_end} {t.lr_schedule}, momentum {t.momentum})")
+
+
 def _md(c: str) -> str:
     """A criterion's label, safe inside a Markdown table ("|w|" -> "\\|w\\|")."""
     return CRITERION_LABELS.get(c, c).replace("|", "\\|")
@@ -169,7 +180,7 @@ def write_rbm_report(run_dir: Path, cfg: RBMPatchesConfig, stats: dict[str, Any]
         seed_dir = run_dir / preset / f"seed{first}"
         fim, meta = load_checkpoint(seed_dir / "fim.safetensors")
         r0 = next(r for r in results if r["preset"] == preset and r["seed"] == first)
-        title = f"{preset}: {PRESET_TITLES.get(preset, preset)}, seed {first}"
+        title = f"{preset}: {_schedule_title(preset, cfg)}, seed {first}"
         plot_fim(fig_dir / f"fig1_fim_{preset}.png", fim["fim_sampled"].double().numpy(),
                  fim["eigvec_sampled"].double().numpy(), r0["fim"]["eigenvalues_sampled"],
                  r0["fim"]["eigenvalues_exact"], meta["n_visible"], meta["n_hidden"],
@@ -196,11 +207,11 @@ def _fmt_eigs(m: list[float], sd: list[float]) -> str:
 def _preset_section(preset: str, s: dict[str, Any], chk: dict[str, Any], t1: str,
                     cfg: RBMPatchesConfig) -> str:
     f = s["fim"]
-    fi_units = ", ".join(f"{CRITERION_LABELS[c]} {chk['final_units_mean'][c]:.1f}"
+    fi_units = ", ".join(f"{CRITERION_LABELS.get(c, c)} {chk['final_units_mean'][c]:.1f}"
                          for c in chk["final_units_mean"])
     verdict = {True: "**yes**", False: "**no**", None: "not tested (criteria missing)"}
     worst = ", ".join(CRITERION_LABELS.get(c, c) for c in chk["worst_drop_per_iteration"])
-    return f"""## Preset `{preset}`: {PRESET_TITLES.get(preset, preset)}
+    return f"""## Schedule `{preset}`: {_schedule_title(preset, cfg)}
 
 ### Table 1: hidden units left (mean ± sd over {len(cfg.seeds)} seeds; the paper's in brackets)
 
