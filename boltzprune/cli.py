@@ -157,6 +157,24 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--radius", type=float, default=d.radius,
                     help="patch radius in pixels (default: %(default)s)")
     st.add_argument("--seed", type=int, default=0, help="data seed (default: %(default)s)")
+    sw = sub.add_parser(
+        "sweep", help="run a grid of experiment runs on a Dask cluster and summarise them",
+        description="Run every combination of the settings in the sweep file's [grid] (e.g. "
+                    "criteria x seeds x n_hidden x fraction) as its own run directory, on a "
+                    "local Dask cluster or on an existing one (--scheduler), then aggregate "
+                    "the runs into summary.csv, a figure, summary.md and summary.html. "
+                    "Rerunning the same command skips finished runs and retries failed ones. "
+                    "See docs/sweeps.md for the file format.")
+    sw.add_argument("config", metavar="SWEEP.toml", help="the sweep file")
+    sw.add_argument("--out", default=None, metavar="DIR",
+                    help="sweep directory (default: runs/sweep-<time>); reuse it to retry")
+    sw.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                    help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (its "
+                         "workers must see --out); default: a local cluster")
+    sw.add_argument("--workers", type=int, default=None, metavar="N",
+                    help="local cluster workers (default: the sweep file's workers, or 2)")
+    sw.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
     pr = sub.add_parser(
         "presets", help="list the shipped experiment configs, or print one",
         description="Without NAME, list the experiment configs shipped with boltzprune; with "
@@ -176,6 +194,31 @@ def _presets(args: argparse.Namespace) -> int:
     for name in preset_names():
         experiment, about = preset_summary(name)
         print(f"{name:<18} {experiment:<12} {about}")
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from boltzprune.experiments.sweep import read_sweep_config, run_sweep
+
+    sweep = read_sweep_config(args.config)
+    if args.workers is not None:
+        from boltzprune._validate import check_positive_int
+
+        check_positive_int("--workers", args.workers)
+        sweep = dataclasses.replace(sweep, workers=args.workers)
+    res = run_sweep(sweep, args.out, scheduler=args.scheduler, progress=not args.no_progress)
+    print(f"sweep: {len(res.done)} runs done, {len(res.skipped)} finished before, "
+          f"{len(res.failed)} failed")
+    for rid, err in res.failed.items():
+        print(f"  failed: {rid}: {err}", file=sys.stderr)
+    if res.summary is not None:
+        print(f"summary: {res.summary}\n         {res.summary.with_suffix('.html')}")
+    if res.failed:
+        print(f"rerun the same command to retry the failed runs (--out {res.sweep_dir})",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -218,7 +261,9 @@ def _run(args: argparse.Namespace, from_flags, run) -> int:
         if plugins:
             cfg = dataclasses.replace(cfg, plugins=tuple(dict.fromkeys(cfg.plugins + plugins)))
         cfg, out = with_overrides(args.command, cfg, args.overrides), args.out
-    print(f"report: {run(cfg, out, progress=not args.no_progress)}")
+    report = run(cfg, out, progress=not args.no_progress)
+    print(f"report: {report}\n        {report.with_suffix('.html')} (self-contained, for a "
+          "browser)")
     return 0
 
 
@@ -283,6 +328,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _patch_stats(args)
         if args.command == "presets":
             return _presets(args)
+        if args.command == "sweep":
+            return _sweep(args)
     except (ValueError, TypeError, OSError) as e:  # BoltzpruneError is a ValueError
         if os.environ.get("BOLTZPRUNE_DEBUG"):
             raise

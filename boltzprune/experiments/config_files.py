@@ -20,7 +20,8 @@ from boltzprune.experiments.config import (
 )
 
 __all__ = ["EXPERIMENTS", "preset_names", "preset_text", "preset_summary", "read_toml",
-           "load_config_source", "apply_overrides", "config_from_source", "with_overrides"]
+           "load_config_source", "apply_overrides", "set_value", "plain", "drop_none",
+           "config_from_source", "with_overrides"]
 
 # experiment name -> (config class, loader from a dict)
 EXPERIMENTS = {"rbm-patches": (RBMPatchesConfig, rbm_patches_config_from_dict),
@@ -90,67 +91,73 @@ def _leaf_paths(d: Any, prefix: str = "") -> list[str]:
     return [prefix[:-1]]
 
 
-def _plain(d: Any) -> Any:
+def plain(d: Any) -> Any:
     """A deep copy with tuples as lists, so that list entries can be replaced."""
     if isinstance(d, dict):
-        return {k: _plain(v) for k, v in d.items()}
+        return {k: plain(v) for k, v in d.items()}
     if isinstance(d, list | tuple):
-        return [_plain(v) for v in d]
+        return [plain(v) for v in d]
     return d
 
 
+def set_value(d: dict, key: str, value: Any, label: str = "--set") -> None:
+    """Set ``d[key.path] = value`` in place. Missing tables on the way are created (e.g. a new
+    training schedule); an unknown top-level name is reported with the closest full path,
+    deeper unknown names by the typed loader afterwards."""
+    parts = key.split(".")
+    if parts[0] not in d:
+        leaves = _leaf_paths(d)
+        close = [p for p in leaves if p.split(".")[-1] == parts[-1]] or \
+            difflib.get_close_matches(key, leaves, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise BoltzpruneError(f"{label} {key}: unknown setting{hint}")
+    node: Any = d
+    for i, part in enumerate(parts):
+        here, last = ".".join(parts[:i]), i == len(parts) - 1
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise BoltzpruneError(f"{label} {key}: {here} is a list of {len(node)}; "
+                                      f"index it with 0..{len(node) - 1}")
+            idx: Any = int(part)
+        elif isinstance(node, dict):
+            idx = part
+            if not last:
+                node.setdefault(part, {})
+        else:
+            raise BoltzpruneError(f"{label} {key}: {here} is not a table")
+        if last:
+            node[idx] = value
+        else:
+            node = node[idx]
+
+
 def apply_overrides(d: dict, overrides: list[str]) -> dict:
-    """A copy of the config dict ``d`` with each ``key.path=value`` applied. Missing tables on
-    the way are created (e.g. a new training schedule); unknown names are reported by the
-    typed loader afterwards, or here with the closest full path."""
-    out = _plain(d)
+    """A copy of the config dict ``d`` with each ``key.path=value`` (TOML syntax, or a bare
+    string) applied; see ``set_value``."""
+    out = plain(d)
     for item in overrides:
         key, sep, raw = item.partition("=")
         key = key.strip()
         if not sep or not key:
             raise BoltzpruneError(f"--set {item!r}: expected KEY=VALUE, e.g. "
                                   "--set training.paper.epochs=5")
-        parts = key.split(".")
-        if parts[0] not in out:
-            leaves = _leaf_paths(out)
-            close = [p for p in leaves if p.split(".")[-1] == parts[-1]] or \
-                difflib.get_close_matches(key, leaves, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise BoltzpruneError(f"--set {key}: unknown setting{hint}")
-        node: Any = out
-        for i, part in enumerate(parts):
-            here, last = ".".join(parts[:i]), i == len(parts) - 1
-            if isinstance(node, list):
-                if not part.isdigit() or int(part) >= len(node):
-                    raise BoltzpruneError(f"--set {key}: {here} is a list of {len(node)}; "
-                                          f"index it with 0..{len(node) - 1}")
-                idx: Any = int(part)
-            elif isinstance(node, dict):
-                idx = part
-                if not last:
-                    node.setdefault(part, {})
-            else:
-                raise BoltzpruneError(f"--set {key}: {here} is not a table")
-            if last:
-                node[idx] = _parse_value(raw.strip())
-            else:
-                node = node[idx]
+        set_value(out, key, _parse_value(raw.strip()))
     return out
 
 
-def _drop_none(d: Any) -> Any:
+def drop_none(d: Any) -> Any:
     """config_to_dict output without None values (TOML has no null; None = the default)."""
     if isinstance(d, dict):
-        return {k: _drop_none(v) for k, v in d.items() if v is not None}
+        return {k: drop_none(v) for k, v in d.items() if v is not None}
     if isinstance(d, list | tuple):
-        return [_drop_none(v) for v in d]
+        return [drop_none(v) for v in d]
     return d
 
 
 def with_overrides(experiment: str, cfg: Any, overrides: list[str]) -> Any:
     """``cfg`` with ``--set`` overrides applied, checked."""
     _, from_dict = EXPERIMENTS[experiment]
-    return from_dict(_drop_none(apply_overrides(config_to_dict(cfg), overrides)), "--set")
+    return from_dict(drop_none(apply_overrides(config_to_dict(cfg), overrides)), "--set")
 
 
 def config_from_source(experiment: str, source: str, overrides: list[str] = ()) -> Any:

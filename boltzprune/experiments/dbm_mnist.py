@@ -205,6 +205,7 @@ def run_dbm_mnist(cfg: DBMMnistConfig, out: str | Path | None = None, *,
                   progress: bool = True) -> Path:
     """Run the whole DBM experiment and write the run directory; returns the report path."""
     from boltzprune.report.dbm_report import write_dbm_report
+    from boltzprune.report.html import write_run_html
 
     validate_dbm_mnist_config(cfg)
     torch.device(cfg.device)
@@ -237,5 +238,7 @@ def run_dbm_mnist(cfg: DBMMnistConfig, out: str | Path | None = None, *,
                                          if p["full_retrain"]},
                         "seconds": ini["seconds"] + sum(p["seconds"] for p in mine)})
         write_json(run_dir / f"seed{ini['seed']}" / "metrics.json", results[-1])
-    return write_dbm_report(run_dir, cfg, results, digits.image_shape,
-                            wall_seconds=time.perf_counter() - t0)
+    report = write_dbm_report(run_dir, cfg, results, digits.image_shape,
+                              wall_seconds=time.perf_counter() - t0)
+    write_run_html(run_dir)  # report.html: the same, self-contained, for a browser
+    return report

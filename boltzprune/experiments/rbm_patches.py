@@ -147,6 +147,7 @@ def run_rbm_patches(cfg: RBMPatchesConfig, out: str | Path | None = None, *,
                     progress: bool = True) -> Path:
     """Run the whole experiment and write the run directory; returns the report's path."""
     from boltzprune.data import pattern_stats
+    from boltzprune.report.html import write_run_html
     from boltzprune.report.rbm_report import write_rbm_report
 
     validate_rbm_patches_config(cfg)
@@ -165,4 +166,6 @@ def run_rbm_patches(cfg: RBMPatchesConfig, out: str | Path | None = None, *,
                        ticks_total=len(jobs) * (1 + len(cfg.criteria) * cfg.iterations),
                        progress=progress)
     wall = time.perf_counter() - t0
-    return write_rbm_report(run_dir, cfg, stats, results, wall_seconds=wall)
+    report = write_rbm_report(run_dir, cfg, stats, results, wall_seconds=wall)
+    write_run_html(run_dir)  # report.html: the same, self-contained, for a browser
+    return report

@@ -1,0 +1,259 @@
+"""Sweeps: a grid of experiment runs (criteria x seeds x sizes x fractions, or any other
+settings) fanned out over a Dask cluster, one run directory each, then aggregated.
+
+A sweep directory holds ``sweep.json`` (the sweep and its runs), ``status.json`` (each run's
+state and error), ``runs/<run id>/`` (ordinary run directories) and the summary written by
+``boltzprune.report.sweep_report``. Rerunning a sweep skips finished runs and retries failed
+ones; an interrupted run resumes from its checkpoints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import logging
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from boltzprune._validate import BoltzpruneError, check_positive_int
+from boltzprune.experiments.config import config_to_dict, typed_config
+from boltzprune.experiments.config_files import (
+    EXPERIMENTS,
+    config_from_source,
+    drop_none,
+    plain,
+    read_toml,
+    set_value,
+)
+from boltzprune.io import read_json, write_json
+
+__all__ = ["SweepConfig", "SweepPoint", "SweepOutcome", "sweep_config_from_dict",
+           "read_sweep_config", "plan_points", "run_sweep"]
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """A grid of runs of one experiment."""
+
+    experiment: str = "rbm-patches"  # "rbm-patches" or "dbm-mnist"
+    base: str | None = None  # a preset name or TOML file the runs start from (None: defaults)
+    settings: dict[str, Any] = field(default_factory=dict)  # fixed overrides, key.path = value
+    grid: dict[str, Any] = field(default_factory=dict)  # key.path = [values], one run per combo
+    workers: int = 2  # Dask workers of the local cluster (ignored with a scheduler address)
+
+
+def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
+    """Nested tables to dotted keys: {"training": {"paper": {"epochs": [1]}}} ->
+    {"training.paper.epochs": [1]}."""
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def sweep_config_from_dict(d: dict, where: str = "sweep", base_dir: Path | None = None
+                           ) -> SweepConfig:
+    """A checked SweepConfig; a relative ``base`` file is taken relative to ``base_dir``."""
+    cfg = typed_config(SweepConfig, d, where)
+    if cfg.experiment not in EXPERIMENTS:
+        raise BoltzpruneError(f"{where}: experiment must be one of "
+                              f"{', '.join(EXPERIMENTS)}, got {cfg.experiment!r}")
+    grid = _flatten(cfg.grid)
+    if not grid:
+        raise BoltzpruneError(f"{where}: [grid] must name at least one setting to vary, e.g. "
+                              "criteria = [\"variance\", \"random\"]")
+    for k, v in grid.items():
+        if not isinstance(v, list) or not v:
+            raise BoltzpruneError(f"{where}: grid.{k} must be a non-empty list of values, "
+                                  f"got {v!r}")
+    try:
+        check_positive_int("workers", cfg.workers)
+    except ValueError as e:
+        raise BoltzpruneError(f"{where}: {e}") from None
+    base = cfg.base
+    if base is not None and base_dir is not None and (base_dir / base).is_file():
+        base = str((base_dir / base).resolve())
+    return dataclasses.replace(cfg, base=base, settings=_flatten(cfg.settings), grid=grid)
+
+
+def read_sweep_config(path: str | Path) -> SweepConfig:
+    """A sweep from its TOML file."""
+    path = Path(path)
+    return sweep_config_from_dict(read_toml(path), str(path), path.parent)
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One run of the grid."""
+
+    run_id: str  # folder name under runs/, e.g. "criteria=variance,seeds=0"
+    values: dict[str, Any]  # grid key -> this run's value
+    config: Any  # the experiment's config (RBMPatchesConfig or DBMMnistConfig)
+
+
+def _get(d: Any, key: str) -> Any:
+    for part in key.split("."):
+        if isinstance(d, dict) and part in d:
+            d = d[part]
+        elif isinstance(d, list) and part.isdigit() and int(part) < len(d):
+            d = d[int(part)]
+        else:
+            return None
+    return d
+
+
+def _run_id(values: dict[str, Any]) -> str:
+    def fmt(v: Any) -> str:
+        return "+".join(map(str, v)) if isinstance(v, list) else str(v)
+
+    rid = ",".join(f"{k}={fmt(v)}" for k, v in values.items())
+    return re.sub(r"[^A-Za-z0-9._=+,-]", "_", rid)
+
+
+def plan_points(sweep: SweepConfig) -> list[SweepPoint]:
+    """Every run of the grid with its checked config. A scalar grid value of a list setting
+    (criteria, seeds) becomes a one-entry list; each run uses one worker process."""
+    cls, from_dict = EXPERIMENTS[sweep.experiment]
+    base_cfg = config_from_source(sweep.experiment, sweep.base) if sweep.base else cls()
+    base = plain(config_to_dict(base_cfg))
+    for k, v in sweep.settings.items():
+        set_value(base, k, v, "sweep settings:")
+    points = []
+    for combo in itertools.product(*sweep.grid.values()):
+        values = dict(zip(sweep.grid, combo, strict=True))
+        d = plain(base)
+        for k, v in values.items():
+            wrap = isinstance(_get(d, k), list) and not isinstance(v, list)
+            set_value(d, k, [v] if wrap else v, "sweep grid:")
+        set_value(d, "workers", 1)
+        rid = _run_id(values)
+        points.append(SweepPoint(rid, values, from_dict(drop_none(d), f"sweep run {rid}")))
+    ids = [p.run_id for p in points]
+    if len(set(ids)) != len(ids):
+        raise BoltzpruneError("the grid repeats a combination of values; make each list's "
+                              "values distinct")
+    return points
+
+
+def _run_point(experiment: str, cfg: Any, run_dir: str) -> float:
+    """Run one point (on a Dask worker); returns its wall time in seconds."""
+    t0 = time.perf_counter()
+    if experiment == "rbm-patches":
+        from boltzprune.experiments.rbm_patches import run_rbm_patches as run
+    else:
+        from boltzprune.experiments.dbm_mnist import run_dbm_mnist as run
+    run(cfg, run_dir, progress=False)
+    return time.perf_counter() - t0
+
+
+@dataclass
+class SweepOutcome:
+    sweep_dir: Path
+    summary: Path | None  # summary.md (None when no run finished)
+    done: list[str]
+    failed: dict[str, str]  # run id -> error
+    skipped: list[str]  # finished earlier, not rerun
+
+
+def _open_sweep_dir(out: Path, record: dict) -> None:
+    stored = out / "sweep.json"
+    fresh = json.loads(json.dumps(record, default=str))
+    if stored.is_file():
+        old = read_json(stored)
+        if old != fresh:
+            keys = sorted(k for k in set(old["sweep"]) | set(fresh["sweep"])
+                          if old["sweep"].get(k) != fresh["sweep"].get(k))
+            raise BoltzpruneError(f"{out} holds another sweep (differs in "
+                                  f"{', '.join(keys) or 'its runs'}); choose another --out")
+        return
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise BoltzpruneError(f"{out} already exists and is not a sweep; choose another --out")
+    try:
+        (out / "runs").mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise BoltzpruneError(f"cannot create sweep directory {out}: {e.strerror or e}") from None
+    write_json(stored, fresh)
+
+
+def _client(scheduler: str | None, n_workers: int):
+    """A Dask client of the scheduler at ``scheduler``, or of a new local cluster."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="15s"), None
+        except (OSError, TimeoutError, ValueError) as e:
+            raise BoltzpruneError(f"cannot reach the Dask scheduler at {scheduler} "
+                                  f"({type(e).__name__}: {e})") from None
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                           dashboard_address=None, silence_logs=logging.ERROR)
+    return Client(cluster), cluster
+
+
+def _execute(sweep: SweepConfig, todo: list[SweepPoint], runs_dir: Path, status: dict,
+             status_path: Path, scheduler: str | None, progress: bool) -> None:
+    from distributed import as_completed
+    from tqdm.auto import tqdm
+
+    client, cluster = _client(scheduler, min(sweep.workers, len(todo)))
+    token = uuid.uuid4().hex[:8]
+    bar = tqdm(total=len(todo), desc="sweep", unit="run", disable=not progress)
+    try:
+        futures = {client.submit(_run_point, sweep.experiment, p.config,
+                                 str(runs_dir / p.run_id), key=f"boltzprune-{p.run_id}-{token}",
+                                 pure=False): p for p in todo}
+        for fut in as_completed(futures):
+            p = futures[fut]
+            try:
+                status[p.run_id] = {"state": "done", "seconds": round(fut.result(), 2)}
+            except Exception as e:  # a failed run is recorded, the others go on
+                status[p.run_id] = {"state": "failed", "error": f"{type(e).__name__}: {e}"}
+            status[p.run_id]["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+            write_json(status_path, status)
+            bar.update(1)
+    finally:
+        bar.close()
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run_sweep(sweep: SweepConfig, out: str | Path | None = None, *,
+              scheduler: str | None = None, progress: bool = True) -> SweepOutcome:
+    """Run every point of the grid not finished before, on a local Dask cluster of
+    ``sweep.workers`` processes or on the cluster whose scheduler is at ``scheduler`` (its
+    workers must see ``out``: a shared filesystem), then write the summary."""
+    from boltzprune.report.sweep_report import write_sweep_report
+
+    points = plan_points(sweep)  # every config checked before anything starts
+    if out is None:
+        out = Path("runs") / f"sweep-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
+    out = Path(out).resolve()
+    _open_sweep_dir(out, {"sweep": dataclasses.asdict(sweep),
+                          "runs": {p.run_id: p.values for p in points}})
+    status_path = out / "status.json"
+    status: dict[str, Any] = read_json(status_path) if status_path.is_file() else {}
+    runs_dir = out / "runs"
+
+    def finished(p: SweepPoint) -> bool:
+        return (status.get(p.run_id, {}).get("state") == "done"
+                and (runs_dir / p.run_id / "report.md").is_file())
+
+    skipped = [p.run_id for p in points if finished(p)]
+    todo = [p for p in points if not finished(p)]
+    if todo:
+        _execute(sweep, todo, runs_dir, status, status_path, scheduler, progress)
+    done = [p.run_id for p in todo if status[p.run_id]["state"] == "done"]
+    failed = {p.run_id: status[p.run_id]["error"] for p in todo
+              if status[p.run_id]["state"] == "failed"}
+    summary = write_sweep_report(out, sweep, [p for p in points if finished(p)], failed)
+    return SweepOutcome(out, summary, done, failed, skipped)
