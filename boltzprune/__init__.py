@@ -67,5 +67,16 @@ __all__ = [
     "save_rbm",
     "train_rbm",
     "variance_fi",
+    "PrunableRBM",
     "__version__",
 ]
+
+
+def __getattr__(name: str):
+    """``bp.PrunableRBM`` (the scikit-learn estimator), imported on first use so that
+    ``import boltzprune`` does not load scikit-learn."""
+    if name == "PrunableRBM":
+        from boltzprune.estimator import PrunableRBM
+
+        return PrunableRBM
+    raise AttributeError(f"module 'boltzprune' has no attribute {name!r}")
