@@ -82,6 +82,23 @@ def cases(tmp: Path) -> list[tuple[str, str, str]]:
                      f"exit {code}: {msg}"))
     code, msg = _cli(["rbm-patches", "--config", str(tmp / "none.toml")])
     rows.append(("`boltzprune rbm-patches`", "--config FILE (missing)", f"exit {code}: {msg}"))
+    for args in (["--config", "rbm-papr"], ["--config", "dbm-quick"],
+                 ["--set", "epochs=5"], ["--set", "training.paper.epochs=many"],
+                 ["--set", "seeds"], ["--plugin", "no_such_module"],
+                 ["--plugin", "missing.py"], ["--criteria", "mine"]):
+        code, msg = _cli(["rbm-patches", *small, *args])
+        rows.append(("`boltzprune rbm-patches`", " ".join(args), f"exit {code}: {msg}"))
+    code, msg = _cli(["presets", "dbm-fast"])
+    rows.append(("`boltzprune presets`", "dbm-fast", f"exit {code}: {msg}"))
+    for name, text in (("exp.toml", 'experiment = "rbm"\n[grid]\nseeds = [1]\n'),
+                       ("nogrid.toml", "workers = 2\n"),
+                       ("scalar.toml", "[grid]\nseeds = 3\n"),
+                       ("field.toml", "[grid]\nn_hiden = [35, 70]\n"),
+                       ("value.toml", "[grid]\nfraction = [0.5, 1.5]\n")):
+        (tmp / name).write_text(text)
+        code, msg = _cli(["sweep", str(tmp / name), "--no-progress", "--out", str(tmp / "sw")])
+        shown = text.strip().replace("\n", "; ")
+        rows.append(("`boltzprune sweep`", f"SWEEP.toml ({shown})", f"exit {code}: {msg}"))
     code, msg = _cli(["rbm-patches", "--resume", str(tmp / "nothing")])
     rows.append(("`boltzprune rbm-patches`", "--resume DIR (no run there)", f"exit {code}: {msg}"))
     for args in (["--criteria", "nope"], ["--preset", "paper"], ["--data", "idx"],

@@ -155,7 +155,9 @@ def drop_none(d: Any) -> Any:
 
 
 def with_overrides(experiment: str, cfg: Any, overrides: list[str]) -> Any:
-    """``cfg`` with ``--set`` overrides applied, checked."""
+    """``cfg`` with ``--set`` overrides applied, checked (unchanged without overrides)."""
+    if not overrides:
+        return cfg
     _, from_dict = EXPERIMENTS[experiment]
     return from_dict(drop_none(apply_overrides(config_to_dict(cfg), overrides)), "--set")
 
