@@ -135,15 +135,22 @@ class DBM:
         """
         check_positive_int("max_iter", config.max_iter)
         check_positive_float("tol", config.tol, allow_zero=True)
+        vw = v @ self.weights[0]  # the clamped visible layer's input to h1, computed once
         mus = [v]
         for l in range(1, self.n_layers + 1):
             scale = 2.0 if l < self.n_layers else 1.0
-            mus.append(torch.sigmoid(scale * (mus[-1] @ self.weights[l - 1]) + self.biases[l]))
+            below = vw if l == 1 else mus[-1] @ self.weights[l - 1]
+            mus.append(torch.sigmoid(scale * below + self.biases[l]))
+        base1 = vw + self.biases[1]  # = _input(1, v, None), the same numbers
         d = config.damping
         for _ in range(config.max_iter):
             delta = 0.0
             for l in range(1, self.n_layers + 1):
-                new = self.p_layer(l, mus)
+                if l == 1:
+                    x = base1 if self.n_layers == 1 else mus[2] @ self.weights[1].T + base1
+                    new = torch.sigmoid(x)
+                else:
+                    new = self.p_layer(l, mus)
                 if d:
                     new = d * mus[l] + (1 - d) * new
                 delta = max(delta, float((new - mus[l]).abs().max()))

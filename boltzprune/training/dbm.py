@@ -136,7 +136,9 @@ def train_dbm(
                    config.epochs)
     vel_w = [torch.zeros_like(w) for w in dbm.weights]
     vel_b = [torch.zeros_like(b) for b in dbm.biases]
-    maskf = [m.to(w.dtype) for m, w in zip(dbm.masks, dbm.weights, strict=True)]
+    # masks as factors; None where a matrix is dense (multiplying by 1 changes nothing)
+    maskf = [None if bool(m.all()) else m.to(w.dtype)
+             for m, w in zip(dbm.masks, dbm.weights, strict=True)]
     n = data.shape[0]
     idx = torch.randint(n, (config.n_chains,), generator=generator).to(dbm.device)
     chains = [data[idx]] + [
@@ -156,7 +158,9 @@ def train_dbm(
                 b, c = v.shape[0], config.n_chains
                 for l in range(1, L + 1):
                     g = mus[l - 1].T @ mus[l] / b - chains[l - 1].T @ chains[l] / c
-                    vel_w[l - 1].mul_(mom).add_(g, alpha=lr).mul_(maskf[l - 1])
+                    vel_w[l - 1].mul_(mom).add_(g, alpha=lr)
+                    if maskf[l - 1] is not None:
+                        vel_w[l - 1].mul_(maskf[l - 1])
                     dbm.weights[l - 1].add_(vel_w[l - 1])
                 for l in range(L + 1):
                     g = mus[l].mean(0) - chains[l].mean(0)
