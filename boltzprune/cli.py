@@ -28,17 +28,20 @@ def _device(value: str) -> str:
 def _run_options(p: argparse.ArgumentParser, defaults, name: str, fields: str,
                  parallel_over: str) -> None:
     """Options every experiment command shares: device, workers, output, config, resume."""
-    p.add_argument("--device", type=_device, default=defaults.device,
-                   help="torch device, e.g. cpu or cuda (default: %(default)s)")
-    p.add_argument("--workers", type=int, default=defaults.workers, metavar="N",
-                   help=f"parallel processes over {parallel_over} (default: %(default)s)")
+    p.add_argument("--device", type=_device, default=None,
+                   help=f"torch device, e.g. cpu or cuda (default: {defaults.device}); also "
+                        "applies with --config")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help=f"parallel processes over {parallel_over} (default: "
+                        f"{defaults.workers}); also applies with --config")
     p.add_argument("--out", default=None, metavar="DIR",
                    help=f"run directory to create (default: runs/{name}-<time>)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.add_argument("--config", default=None, metavar="PRESET|FILE",
                    help="a shipped preset (list them with `boltzprune presets`) or a TOML file "
                         f"with the experiment's settings (field names as in {fields}); the "
-                        "other experiment options are then ignored")
+                        "other experiment options, except --device and --workers, are then "
+                        "ignored")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="override one setting, in TOML syntax, after the flags or --config, "
                         "e.g. --set training.paper.epochs=5 or --set 'seeds=[0, 1]' "
@@ -258,6 +261,9 @@ def _run(args: argparse.Namespace, from_flags, run) -> int:
             cfg = config_from_source(args.command, args.config)
         else:
             cfg = from_flags(args)
+        explicit = {k: v for k, v in (("device", args.device), ("workers", args.workers))
+                    if v is not None}
+        cfg = dataclasses.replace(cfg, **explicit)
         if plugins:
             cfg = dataclasses.replace(cfg, plugins=tuple(dict.fromkeys(cfg.plugins + plugins)))
         cfg, out = with_overrides(args.command, cfg, args.overrides), args.out
@@ -275,10 +281,9 @@ def _dbm_mnist(args: argparse.Namespace) -> int:
     def from_flags(a: argparse.Namespace) -> DBMMnistConfig:
         return DBMMnistConfig(
             seeds=tuple(a.seeds), schedule=dbm_schedule(a.preset), data_source=a.data,
-            idx_dir=a.idx_dir,
-            n_train=a.n_train, criteria=tuple(a.criteria), iterations=a.iterations,
-            fraction=a.fraction, full_retrain=not a.no_full_retrain, n_generate=a.n_generate,
-            device=a.device, workers=a.workers)
+            idx_dir=a.idx_dir, n_train=a.n_train, criteria=tuple(a.criteria),
+            iterations=a.iterations, fraction=a.fraction, full_retrain=not a.no_full_retrain,
+            n_generate=a.n_generate)
 
     return _run(args, from_flags, run_dbm_mnist)
 
@@ -310,8 +315,7 @@ def _rbm_patches(args: argparse.Namespace) -> int:
             radius=args.radius, n_hidden=args.n_hidden, criteria=tuple(args.criteria),
             iterations=args.iterations, fraction=args.fraction,
             sampling=SamplingConfig(n_samples=args.fi_samples, method=args.sampler,
-                                    n_chains=args.chains, burn_in=args.burn_in, thin=args.thin),
-            device=args.device, workers=args.workers)
+                                    n_chains=args.chains, burn_in=args.burn_in, thin=args.thin))
 
     return _run(args, from_flags, run_rbm_patches)
 

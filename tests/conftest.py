@@ -21,3 +21,15 @@ def tiny_rbm():
     rbm.b_v.copy_(torch.randn(5, generator=g) * 0.5)
     rbm.b_h.copy_(torch.randn(4, generator=g) * 0.5)
     return rbm
+
+
+@pytest.fixture(autouse=True)
+def _criteria_registry_restored():
+    """Criteria a test registers (directly or through a plugin) do not leak into others."""
+    from boltzprune.pruning.criteria import _LOADED_PLUGINS, _REGISTRY
+
+    before, plugins = dict(_REGISTRY), set(_LOADED_PLUGINS)
+    yield
+    _REGISTRY.clear()
+    _REGISTRY.update(before)
+    _LOADED_PLUGINS.intersection_update(plugins)

@@ -120,14 +120,16 @@ def test_dbm_bad_input(tmp_path, capsys, args, message):
 def test_config_file(tmp_path, capsys):
     cfg = tmp_path / "small.toml"
     cfg.write_text('seeds = [3]\ncriteria = ["variance"]\n'
-                   "n_patches = 2000\niterations = 2\nworkers = 1\n"
+                   "n_patches = 2000\niterations = 2\nworkers = 2\n"
                    '[training.mine]\nlr_schedule = "constant"\nlr_start = 0.05\n'
                    "[sampling]\nn_samples = 400\nn_chains = 100\nburn_in = 20\nthin = 5\n")
     out = tmp_path / "run"
     assert main(["rbm-patches", "--config", str(cfg), "--out", str(out), "--no-progress",
-                 "--set", "training.mine.epochs=1", "--set", "sampling.thin=4"]) == 0
+                 "--workers", "1", "--set", "training.mine.epochs=1",
+                 "--set", "sampling.thin=4"]) == 0
     stored = json.loads((out / "config.json").read_text())
     assert stored["seeds"] == [3] and stored["sampling"]["thin"] == 4
+    assert stored["workers"] == 1  # --workers applies over the file
     assert stored["training"] == {"mine": {**stored["training"]["mine"], "epochs": 1,
                                            "lr_start": 0.05, "lr_schedule": "constant"}}
     assert (out / "mine" / "seed3" / "variance" / "iter2_retrained.safetensors").exists()

@@ -26,7 +26,7 @@ from boltzprune.experiments.config_files import (
     with_overrides,
 )
 from boltzprune.experiments.dbm_presets import dbm_schedule
-from boltzprune.pruning.criteria import available_criteria, get_criterion
+from boltzprune.pruning.criteria import _REGISTRY, available_criteria, get_criterion
 from boltzprune.training.cd import AUTHORS_CODE_RBM, PAPER_RBM
 
 
@@ -145,11 +145,14 @@ def test_plugin_file_criterion_runs_in_worker_processes(tmp_path):
     plugin.write_text(PLUGIN.format(name="by_index_file"))
     out = tmp_path / "run"
     # 2 seeds on 2 workers: the spawned processes must import the plugin themselves
-    code = main(["rbm-patches", "--seeds", "0", "1", "--presets", "authors_code",
-                 "--criteria", "by_index_file", "random", "--iterations", "1",
-                 "--n-patches", "1000", "--fi-samples", "200", "--chains", "50",
-                 "--burn-in", "5", "--thin", "2", "--workers", "2", "--no-progress",
-                 "--plugin", str(plugin), "--out", str(out)])
+    try:
+        code = main(["rbm-patches", "--seeds", "0", "1", "--presets", "authors_code",
+                     "--criteria", "by_index_file", "random", "--iterations", "1",
+                     "--n-patches", "1000", "--fi-samples", "200", "--chains", "50",
+                     "--burn-in", "5", "--thin", "2", "--workers", "2", "--no-progress",
+                     "--plugin", str(plugin), "--out", str(out)])
+    finally:  # leave the registry as other tests expect it
+        _REGISTRY.pop("by_index_file", None)
     assert code == 0
     stored = json.loads((out / "config.json").read_text())
     assert stored["plugins"] == [str(plugin)]
@@ -174,7 +177,7 @@ def test_entry_point_criterion(tmp_path):
     code = textwrap.dedent(f'''
         import sys
         sys.path.insert(0, {str(tmp_path)!r})
-        from boltzprune.pruning.criteria import available_criteria, get_criterion
+        from boltzprune.pruning.criteria import _REGISTRY, available_criteria, get_criterion
         from boltzprune.cli import main
         assert "by_index_ep" in available_criteria()
         assert callable(get_criterion("by_index_ep"))
@@ -197,3 +200,20 @@ def test_entry_point_criterion(tmp_path):
     with pytest.raises(ValueError, match="unknown criterion 'by_index_ep'.*--plugin"):
         get_criterion("by_index_ep")
     assert torch.is_tensor(torch.zeros(1))
+
+
+def test_partial_tables_keep_the_experiments_defaults():
+    """A table with some keys changes those keys only; the rest keep the experiment's
+    default (not the nested class's own default)."""
+    cfg = rbm_patches_config_from_dict({"sampling": {"thin": 5},
+                                        "training": {"authors_code": {"epochs": 1}}})
+    assert cfg.sampling == dataclasses.replace(RBMPatchesConfig().sampling, thin=5)
+    assert cfg.sampling.n_samples == 20_000  # the experiment's, not SamplingConfig's 90,000
+    assert cfg.training == {"authors_code": dataclasses.replace(AUTHORS_CODE_RBM, epochs=1)}
+    dbm = dbm_mnist_config_from_dict({"schedule": {"joint": {"epochs": 3}}})
+    quick = dbm_schedule("quick")
+    assert dbm.schedule == dataclasses.replace(
+        quick, joint=dataclasses.replace(quick.joint, epochs=3))
+    two = dbm_mnist_config_from_dict({"schedule": {"pretrain": [{"epochs": 1}, {"lr_start": 1.0}]}})
+    assert two.schedule.pretrain[0] == dataclasses.replace(quick.pretrain[0], epochs=1)
+    assert two.schedule.pretrain[1] == dataclasses.replace(quick.pretrain[1], lr_start=1.0)

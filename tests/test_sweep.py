@@ -71,8 +71,8 @@ def test_sweep_on_a_local_cluster(tmp_path, capsys):
     assert colour_pixels(img, TAB_BLUE, tol=6) > 2_000
 
     # the mean in summary.csv is the mean of the per-run rows
-    var = [float(r["n_hidden"]) for r in results if r["criterion"] == "variance"]
-    mean = float(next(r for r in summary if r["criterion"] == "variance")["n_hidden_mean"])
+    var = [float(r["units_left"]) for r in results if r["criterion"] == "variance"]
+    mean = float(next(r for r in summary if r["criterion"] == "variance")["units_left_mean"])
     assert mean == pytest.approx(sum(var) / 3)
 
     # the sweep's run equals the same config run directly (everything is seeded)
@@ -199,10 +199,25 @@ def test_dbm_rows_and_aggregate(tmp_path):
         '0,variance,1,"[8, 15]",23,4,5,1,0.15,0.75,"[1.0]","[1, 2]"\n')
     rows = collect_rows("dbm-mnist", run, {"seeds": [0], "fraction": 0.1}, iterations=2)
     assert rows == [{"seeds": "0", "fraction": "0.1", "seed": 0, "criterion": "variance",
-                     "encoding_error": 0.2, "n_hidden": 7, "n_weights_total": 15,
-                     "n_dead_visible": 2, "confidence": 0.7}]
+                     "encoding_error": 0.2, "units_left": 7, "weights_left": 15,
+                     "pixels_cut_off": 2, "confidence": 0.7}]
     agg = aggregate(rows + [{**rows[0], "seed": 1, "encoding_error": 0.4}],
                     ["fraction", "criterion"], ["encoding_error"])
     assert agg == [{"fraction": "0.1", "criterion": "variance", "n_runs": 2,
                     "encoding_error_mean": pytest.approx(0.3),
                     "encoding_error_sd": pytest.approx(0.1414213562)}]
+
+
+def test_rbm_rows_keep_a_grid_over_n_hidden(tmp_path):
+    """A grid value named like a metric's source column (n_hidden) stays the grid value."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "metrics.csv").write_text(
+        "preset,seed,criterion,iteration,stage,n_weights,n_hidden,log_likelihood,kl\n"
+        "paper,0,none,0,trained,910,35,-4.5,0.3\n"
+        "paper,0,variance,1,pruned,455,30,-6.0,1.5\n"
+        "paper,0,variance,1,retrained,455,30,-5.0,0.8\n")
+    rows = collect_rows("rbm-patches", run, {"n_hidden": 35, "seeds": [0]}, iterations=1)
+    assert rows == [{"n_hidden": "35", "seeds": "0", "schedule": "paper", "seed": 0,
+                     "criterion": "variance", "units_left": 30, "weights_left": 455,
+                     "ll_pruned": -6.0, "ll_retrained": -5.0, "kl_retrained": 0.8}]

@@ -184,16 +184,18 @@ def validate_dbm_mnist_config(cfg: DBMMnistConfig) -> None:
 _TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
 
 
-def _convert(hint: Any, value: Any, where: str, path: str) -> Any:
+def _convert(hint: Any, value: Any, where: str, path: str, base: Any = None) -> Any:
     """``value`` (from TOML or JSON) checked against the type ``hint`` and converted: lists
-    to tuples, tables to dataclasses and dicts."""
+    to tuples, tables to dataclasses and dicts. A table's missing keys keep the values of
+    ``base`` (the setting's value in the default config), so that ``[sampling]`` with one
+    key changes that key only."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if dataclasses.is_dataclass(hint):
-        return _from_dict(hint, value, where, path)
+        return _from_dict(hint, value, where, path, base if isinstance(base, hint) else None)
     if origin in (types.UnionType, typing.Union):  # X | None
         if value is None and type(None) in args:
             return None
-        return _convert(next(a for a in args if a is not type(None)), value, where, path)
+        return _convert(next(a for a in args if a is not type(None)), value, where, path, base)
     if origin is tuple:
         if not isinstance(value, list | tuple):
             raise ValueError(f"{where}: {path} must be a list, got {value!r}")
@@ -201,12 +203,16 @@ def _convert(hint: Any, value: Any, where: str, path: str) -> Any:
             args = (args[0],) * len(value)
         elif len(args) != len(value):
             raise ValueError(f"{where}: {path} must hold {len(args)} entries, got {len(value)}")
-        return tuple(_convert(a, v, where, f"{path}[{i}]")
-                     for i, (a, v) in enumerate(zip(args, value, strict=True)))
+        bases = list(base) if isinstance(base, tuple) and len(base) == len(value) else \
+            [None] * len(value)
+        return tuple(_convert(a, v, where, f"{path}[{i}]", b)
+                     for i, (a, v, b) in enumerate(zip(args, value, bases, strict=True)))
     if origin is dict:
         if not isinstance(value, dict):
             raise ValueError(f"{where}: {path} must be a table, got {value!r}")
-        return {str(k): _convert(args[1], v, where, f"{path}.{k}") for k, v in value.items()}
+        bases = base if isinstance(base, dict) else {}
+        return {str(k): _convert(args[1], v, where, f"{path}.{k}", bases.get(str(k)))
+                for k, v in value.items()}
     if hint in _TYPE_NAMES:
         ok = isinstance(value, hint) and not (hint is int and isinstance(value, bool))
         if hint is float and isinstance(value, int) and not isinstance(value, bool):
@@ -216,13 +222,19 @@ def _convert(hint: Any, value: Any, where: str, path: str) -> Any:
     return value
 
 
-def _from_dict(cls, d: object, where: str, path: str = ""):
+def _from_dict(cls, d: object, where: str, path: str = "", base: Any = None):
     """Build a frozen config dataclass from a dict, refusing unknown keys with a suggestion
-    and values of the wrong type; nested tables become their dataclasses."""
+    and values of the wrong type; nested tables become their dataclasses. Keys left out keep
+    their values in ``base`` (by default ``cls()``, when it can be built without arguments)."""
     if not isinstance(d, dict):
         raise ValueError(f"{where}: {path or 'the config'} must be a table of settings, got "
                          f"{type(d).__name__}")
     fields = {f.name for f in dataclasses.fields(cls)}
+    if base is None:
+        try:
+            base = cls()
+        except TypeError:  # a dataclass with required fields: every key must be given
+            base = None
     hints = typing.get_type_hints(cls)
     kwargs = {}
     for key, value in d.items():
@@ -231,7 +243,13 @@ def _from_dict(cls, d: object, where: str, path: str = ""):
             close = difflib.get_close_matches(key, list(fields), n=1)
             hint = f"; did you mean {(f'{path}.' if path else '') + close[0]!r}?" if close else ""
             raise ValueError(f"{where}: unknown setting {name!r}{hint}")
-        kwargs[key] = _convert(hints[key], value, where, name)
+        kwargs[key] = _convert(hints[key], value, where, name,
+                               getattr(base, key) if base is not None else None)
+    if base is not None:
+        return dataclasses.replace(base, **kwargs)
+    missing = sorted(fields - set(kwargs))
+    if missing:
+        raise ValueError(f"{where}: {path or 'the config'} needs {', '.join(missing)}")
     return cls(**kwargs)
 
 

@@ -39,6 +39,11 @@ def _schedule_title(label: str, cfg: RBMPatchesConfig) -> str:
             f"{t.lr_end} {t.lr_schedule}, momentum {t.momentum})")
 
 
+def _n(k: int, word: str) -> str:
+    """'1 seed', '3 seeds'."""
+    return f"{k} {word}{'' if k == 1 else 's'}"
+
+
 def _md(c: str) -> str:
     """A criterion's label, safe inside a Markdown table ("|w|" -> "\\|w\\|")."""
     return CRITERION_LABELS.get(c, c).replace("|", "\\|")
@@ -190,7 +195,7 @@ def write_rbm_report(run_dir: Path, cfg: RBMPatchesConfig, stats: dict[str, Any]
                             {k: v.double().numpy() for k, v in ranks.items()}, cfg.criteria,
                             cfg.iterations, f"Figure 2 ({title})")
         plot_stage_curves(fig_dir / f"units_loglik_{preset}.png", s["criteria"], cfg.criteria,
-                          f"{preset}: mean ± sd over {len(cfg.seeds)} seeds")
+                          f"{preset}: mean ± sd over {_n(len(cfg.seeds), 'seed')}")
         t1, t1_rows = _table1(s, cfg)
         _write_csv(run_dir / f"table1_{preset}.csv", t1_rows)
         sections.append(_preset_section(preset, s, checks[preset], t1, cfg))
@@ -213,7 +218,7 @@ def _preset_section(preset: str, s: dict[str, Any], chk: dict[str, Any], t1: str
     worst = ", ".join(CRITERION_LABELS.get(c, c) for c in chk["worst_drop_per_iteration"])
     return f"""## Schedule `{preset}`: {_schedule_title(preset, cfg)}
 
-### Table 1: hidden units left (mean ± sd over {len(cfg.seeds)} seeds; the paper's in brackets)
+### Table 1: hidden units left (mean ± sd over {_n(len(cfg.seeds), 'seed')}; paper's in brackets)
 
 {t1}
 
@@ -290,7 +295,7 @@ def _differences(cfg: RBMPatchesConfig, summary: dict[str, Any]) -> str:
                "tiles, RGB summed, global median, 36 circles per tile); run `--data cifar "
                "--cifar-dir DIR` on the real batches to compare.")
     out.append("- **Seeds.** The paper's Table 1 is one run; we report mean ± sd over "
-               f"{len(cfg.seeds)} seeds, and single runs differ by several units.")
+               f"{_n(len(cfg.seeds), 'seed')}, and single runs differ by several units.")
     out.append(f"- **Fisher-information samples.** {cfg.sampling.n_samples:,} Gibbs samples per "
                "stage instead of one per training pattern (90,000; `--fi-samples 90000`); the "
                "exact FIM above bounds the error this causes (the relative error of the "

@@ -16,14 +16,15 @@ from boltzprune.io import atomic_write_text, write_json
 
 __all__ = ["METRICS", "collect_rows", "aggregate", "write_sweep_report"]
 
-# Per experiment: the final-round metrics the summary aggregates, with labels. The first two
-# are plotted.
+# Per experiment: the final-round metrics the summary aggregates, with labels (named so that
+# they never clash with a config field a grid may vary, such as n_hidden). The first two are
+# plotted.
 METRICS = {
-    "rbm-patches": {"n_hidden": "hidden units left", "ll_retrained": "log-likelihood (nats)",
-                    "n_weights": "weights left", "ll_pruned": "log-likelihood after the cut",
+    "rbm-patches": {"units_left": "hidden units left", "ll_retrained": "log-likelihood (nats)",
+                    "weights_left": "weights left", "ll_pruned": "log-likelihood after the cut",
                     "kl_retrained": "KL(data || model)"},
-    "dbm-mnist": {"encoding_error": "h2 readout error", "n_hidden": "hidden units left",
-                  "n_weights_total": "weights left", "n_dead_visible": "pixels cut off",
+    "dbm-mnist": {"encoding_error": "h2 readout error", "units_left": "hidden units left",
+                  "weights_left": "weights left", "pixels_cut_off": "pixels cut off",
                   "confidence": "generated-digit confidence"},
 }
 
@@ -52,7 +53,8 @@ def collect_rows(experiment: str, run_dir: Path, values: dict[str, Any], iterati
         for (preset, seed, crit), st in at.items():
             p, t = st["pruned"], st["retrained"]
             rows.append({**grid, "schedule": preset, "seed": int(seed), "criterion": crit,
-                         "n_hidden": int(p["n_hidden"]), "n_weights": int(p["n_weights"]),
+                         "units_left": int(p["n_hidden"]),
+                         "weights_left": int(p["n_weights"]),
                          "ll_pruned": float(p["log_likelihood"]),
                          "ll_retrained": float(t["log_likelihood"]),
                          "kl_retrained": float(t["kl"])})
@@ -61,9 +63,9 @@ def collect_rows(experiment: str, run_dir: Path, values: dict[str, Any], iterati
             if r["criterion"] != "none" and int(r["iteration"]) == iterations:
                 rows.append({**grid, "seed": int(r["seed"]), "criterion": r["criterion"],
                              "encoding_error": float(r["encoding_error"]),
-                             "n_hidden": int(r["n_h1"]) + int(r["n_h2"]),
-                             "n_weights_total": int(r["n_weights_total"]),
-                             "n_dead_visible": int(r["n_dead_visible"]),
+                             "units_left": int(r["n_h1"]) + int(r["n_h2"]),
+                             "weights_left": int(r["n_weights_total"]),
+                             "pixels_cut_off": int(r["n_dead_visible"]),
                              "confidence": float(r["confidence"])})
     return rows
 
