@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from boltzprune._validate import BoltzpruneError
-from boltzprune.io import atomic_write_text
+from boltzprune.io import atomic_write_text, read_json
 
 __all__ = ["Section", "render_html", "html_document", "table_html", "figure_html",
            "image_data_uri", "markdown_html", "config_html", "versions_html", "json_html",
@@ -558,15 +558,6 @@ def render_html(title: str, sections: Sequence[Section], *, subtitle: str | None
 # Run directories
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BoltzpruneError(f"{path}: file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise BoltzpruneError(f"{path}: not valid JSON ({e})") from None
-
-
 def _human_size(n: int) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
@@ -616,8 +607,8 @@ def write_run_html(run_dir: str | Path, *, out_name: str = "report.html") -> Pat
         md_text = (run_dir / "report.md").read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise BoltzpruneError(f"{run_dir / 'report.md'}: could not read ({e})") from None
-    config = _read_json(run_dir / "config.json")
-    versions = _read_json(run_dir / "versions.json")
+    config = read_json(run_dir / "config.json")
+    versions = read_json(run_dir / "versions.json")
 
     # The report's first-level heading becomes the page title.
     title = f"boltzprune run {run_dir.name}"
@@ -660,14 +651,14 @@ def write_run_html(run_dir: str | Path, *, out_name: str = "report.html") -> Pat
     for name in ("data_stats.json", "data.json"):
         if (run_dir / name).is_file():
             sections.append(Section("Data", f'<p class="note">From <a href="{name}">{name}'
-                                    "</a>.</p>" + config_html(_read_json(run_dir / name)),
+                                    "</a>.</p>" + config_html(read_json(run_dir / name)),
                                     id="data"))
             break
     sections.append(Section("Versions",
                             '<p class="note">From <a href="versions.json">versions.json'
                             "</a>.</p>" + versions_html(versions), id="versions"))
     if (run_dir / "summary.json").is_file():
-        summary = _read_json(run_dir / "summary.json")
+        summary = read_json(run_dir / "summary.json")
         sections.append(Section("Summary", details_html(
             "summary.json: aggregates over seeds (click to show)", json_html(summary)),
             id="summary"))
