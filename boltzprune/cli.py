@@ -257,16 +257,17 @@ def _run(args: argparse.Namespace, from_flags, run) -> int:
         where = os.path.join(args.resume, "config.json")
         cfg, out = EXPERIMENTS[args.command][1](read_json(where), where), args.resume
     else:
-        if args.config:
-            cfg = config_from_source(args.command, args.config)
-        else:
-            cfg = from_flags(args)
         explicit = {k: v for k, v in (("device", args.device), ("workers", args.workers))
                     if v is not None}
+        if args.config:  # the file's settings, then --set (which may complete them)
+            cfg = config_from_source(args.command, args.config, args.overrides)
+            overrides = []
+        else:
+            cfg, overrides = from_flags(args), args.overrides
         cfg = dataclasses.replace(cfg, **explicit)
         if plugins:
             cfg = dataclasses.replace(cfg, plugins=tuple(dict.fromkeys(cfg.plugins + plugins)))
-        cfg, out = with_overrides(args.command, cfg, args.overrides), args.out
+        cfg, out = with_overrides(args.command, cfg, overrides), args.out
     report = run(cfg, out, progress=not args.no_progress)
     print(f"report: {report}\n        {report.with_suffix('.html')} (self-contained, for a "
           "browser)")

@@ -217,3 +217,32 @@ def test_partial_tables_keep_the_experiments_defaults():
     two = dbm_mnist_config_from_dict({"schedule": {"pretrain": [{"epochs": 1}, {"lr_start": 1.0}]}})
     assert two.schedule.pretrain[0] == dataclasses.replace(quick.pretrain[0], epochs=1)
     assert two.schedule.pretrain[1] == dataclasses.replace(quick.pretrain[1], lr_start=1.0)
+
+
+def test_review_fixes(tmp_path, capsys, monkeypatch):
+    """--config with a --set that completes it, bad devices from any source, duplicate
+    criteria, a folder named like a preset, relative plugin paths in a file."""
+    cfg = config_from_source("dbm-mnist", "dbm-paper", ["idx_dir=/data/mnist"])
+    assert cfg.idx_dir == "/data/mnist"
+    code = main(["dbm-mnist", "--config", "dbm-paper", "--set", "idx_dir=/nonexistent",
+                 "--out", str(tmp_path / "d"), "--no-progress"])
+    assert code == 2 and "/nonexistent: no such folder" in capsys.readouterr().err
+    for dev, msg in (("gpu", "not a torch device: 'gpu'"), ("cuda:0", "torch sees no CUDA")):
+        if msg.startswith("torch sees") and torch.cuda.is_available():
+            continue
+        assert main(["rbm-patches", "--set", f"device={dev}", "--out", str(tmp_path / "r"),
+                     "--no-progress"]) == 2
+        err = capsys.readouterr().err
+        assert msg in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()
+    with pytest.raises(ValueError, match="criteria must be distinct"):
+        rbm_patches_config_from_dict({"criteria": ["variance", "variance"]})
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rbm-demo").mkdir()
+    assert config_from_source("rbm-patches", "rbm-demo").seeds == (0, 1)
+    sub = tmp_path / "cfgs"
+    sub.mkdir()
+    (sub / "crit.py").write_text(PLUGIN.format(name="by_index_rel"))
+    (sub / "run.toml").write_text('plugins = ["crit.py"]\ncriteria = ["by_index_rel"]\n')
+    loaded = config_from_source("rbm-patches", str(sub / "run.toml"))
+    assert loaded.plugins == (str((sub / "crit.py").resolve()),)

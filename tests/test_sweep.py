@@ -221,3 +221,29 @@ def test_rbm_rows_keep_a_grid_over_n_hidden(tmp_path):
     assert rows == [{"n_hidden": "35", "seeds": "0", "schedule": "paper", "seed": 0,
                      "criterion": "variance", "units_left": 30, "weights_left": 455,
                      "ll_pruned": -6.0, "ll_retrained": -5.0, "kl_retrained": 0.8}]
+
+
+def test_sweep_record_notices_a_changed_base_but_not_workers(tmp_path):
+    """Rerunning into a sweep folder compares every run's resolved config: a changed base
+    file is refused, another number of workers is not."""
+    import dataclasses
+
+    from boltzprune.experiments.config import config_to_dict
+    from boltzprune.experiments.sweep import _open_sweep_dir
+
+    base = tmp_path / "base.toml"
+    base.write_text("n_patches = 1000\n")
+    path = tmp_path / "s.toml"
+    path.write_text('base = "base.toml"\n[grid]\nseeds = [0]\n')
+
+    def record(sweep):
+        return {"sweep": {k: v for k, v in dataclasses.asdict(sweep).items() if k != "workers"},
+                "runs": {p.run_id: config_to_dict(p.config) for p in plan_points(sweep)}}
+
+    out = tmp_path / "out"
+    sweep = read_sweep_config(path)
+    _open_sweep_dir(out, record(sweep))
+    _open_sweep_dir(out, record(dataclasses.replace(sweep, workers=1)))  # accepted
+    base.write_text("n_patches = 800\n")
+    with pytest.raises(ValueError, match="changed base file or preset"):
+        _open_sweep_dir(out, record(read_sweep_config(path)))

@@ -71,6 +71,20 @@ def _check_seeds(seeds: tuple[int, ...]) -> None:
         raise ValueError(f"seeds must be distinct, got {list(seeds)}")
 
 
+def _check_device(device: object) -> None:
+    """A torch device string that this machine has."""
+    import torch
+
+    if not isinstance(device, str):
+        raise ValueError(f"device must be a string such as 'cpu' or 'cuda', got {device!r}")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"not a torch device: {device!r} (try cpu or cuda)") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for, but torch sees no CUDA GPU")
+
+
 def _check_pruning(criteria: tuple[str, ...], iterations: int, fraction: float,
                    plugins: tuple[str, ...]) -> None:
     from boltzprune.pruning.criteria import get_criterion, load_plugins
@@ -78,6 +92,8 @@ def _check_pruning(criteria: tuple[str, ...], iterations: int, fraction: float,
     load_plugins(plugins)
     if not criteria:
         raise ValueError("criteria must name at least one criterion")
+    if len(set(criteria)) != len(criteria):
+        raise ValueError(f"criteria must be distinct, got {list(criteria)}")
     for c in criteria:
         get_criterion(c)
     check_positive_int("iterations", iterations)
@@ -105,6 +121,7 @@ def validate_rbm_patches_config(cfg: RBMPatchesConfig) -> None:
     _check_pruning(cfg.criteria, cfg.iterations, cfg.fraction, cfg.plugins)
     validate_sampling_config(cfg.sampling)
     check_positive_int("workers", cfg.workers)
+    _check_device(cfg.device)
 
 
 def config_to_dict(cfg: RBMPatchesConfig | DBMMnistConfig) -> dict:
@@ -179,6 +196,7 @@ def validate_dbm_mnist_config(cfg: DBMMnistConfig) -> None:
     _check_pruning(cfg.criteria, cfg.iterations, cfg.fraction, cfg.plugins)
     check_positive_int("n_generate", cfg.n_generate)
     check_positive_int("workers", cfg.workers)
+    _check_device(cfg.device)
 
 
 _TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}

@@ -72,9 +72,24 @@ def read_toml(path: str | Path) -> dict:
 def load_config_source(source: str) -> tuple[dict, str]:
     """The settings in ``source`` (a shipped preset's name or a TOML file) and a label for
     error messages."""
-    if Path(source).exists() or Path(source).suffix == ".toml":
-        return read_toml(source), str(source)
+    if Path(source).is_file() or Path(source).suffix == ".toml":
+        return _absolute_plugins(read_toml(source), Path(source).parent), str(source)
     return tomllib.loads(preset_text(source)), f"preset {source}"
+
+
+def _absolute_plugins(d: dict, base_dir: Path) -> dict:
+    """A config dict whose ``.py`` plugins are absolute paths (relative ones are taken
+    relative to ``base_dir`` where the file is, else to the current folder), so that worker
+    processes and later resumes find them."""
+    plugins = d.get("plugins")
+    if not isinstance(plugins, list):
+        return d
+    out = []
+    for p in plugins:
+        if isinstance(p, str) and p.endswith(".py") and not Path(p).is_absolute():
+            p = str((base_dir / p).resolve() if (base_dir / p).is_file() else Path(p).resolve())
+        out.append(p)
+    return {**d, "plugins": out}
 
 
 def _parse_value(text: str) -> Any:

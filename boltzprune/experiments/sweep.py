@@ -25,6 +25,7 @@ from boltzprune._validate import BoltzpruneError, check_positive_int
 from boltzprune.experiments.config import config_to_dict, typed_config
 from boltzprune.experiments.config_files import (
     EXPERIMENTS,
+    _absolute_plugins,
     config_from_source,
     drop_none,
     plain,
@@ -35,6 +36,9 @@ from boltzprune.io import read_json, write_json
 
 __all__ = ["SweepConfig", "SweepPoint", "SweepOutcome", "sweep_config_from_dict",
            "read_sweep_config", "plan_points", "run_sweep"]
+
+
+MAX_RUN_ID_BYTES = 200  # run ids name folders (file systems allow 255 bytes)
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,10 @@ def sweep_config_from_dict(d: dict, where: str = "sweep", base_dir: Path | None 
     base = cfg.base
     if base is not None and base_dir is not None and (base_dir / base).is_file():
         base = str((base_dir / base).resolve())
-    return dataclasses.replace(cfg, base=base, settings=_flatten(cfg.settings), grid=grid)
+    settings = _flatten(cfg.settings)
+    if "plugins" in settings:  # .py plugins relative to the sweep file, made absolute
+        settings["plugins"] = _absolute_plugins(settings, base_dir or Path("."))["plugins"]
+    return dataclasses.replace(cfg, base=base, settings=settings, grid=grid)
 
 
 def read_sweep_config(path: str | Path) -> SweepConfig:
@@ -136,6 +143,10 @@ def plan_points(sweep: SweepConfig) -> list[SweepPoint]:
             set_value(d, k, [v] if wrap else v, "sweep grid:")
         set_value(d, "workers", 1)
         rid = _run_id(values)
+        if len(rid.encode()) > MAX_RUN_ID_BYTES:
+            raise BoltzpruneError(f"run id {rid[:60]}... is {len(rid.encode())} bytes, too long "
+                                  f"for a folder name (at most {MAX_RUN_ID_BYTES}); vary fewer "
+                                  "settings in one grid")
         points.append(SweepPoint(rid, values, from_dict(drop_none(d), f"sweep run {rid}")))
     ids = [p.run_id for p in points]
     if len(set(ids)) != len(ids):
@@ -170,10 +181,11 @@ def _open_sweep_dir(out: Path, record: dict) -> None:
     if stored.is_file():
         old = read_json(stored)
         if old != fresh:
-            keys = sorted(k for k in set(old["sweep"]) | set(fresh["sweep"])
-                          if old["sweep"].get(k) != fresh["sweep"].get(k))
-            raise BoltzpruneError(f"{out} holds another sweep (differs in "
-                                  f"{', '.join(keys) or 'its runs'}); choose another --out")
+            keys = sorted(k for k in set(old.get("sweep", {})) | set(fresh["sweep"])
+                          if old.get("sweep", {}).get(k) != fresh["sweep"].get(k))
+            what = ", ".join(keys) or "the runs' resolved configs (a changed base file or preset?)"
+            raise BoltzpruneError(f"{out} holds another sweep (differs in {what}); choose "
+                                  "another --out")
         return
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise BoltzpruneError(f"{out} already exists and is not a sweep; choose another --out")
@@ -238,8 +250,11 @@ def run_sweep(sweep: SweepConfig, out: str | Path | None = None, *,
     if out is None:
         out = Path("runs") / f"sweep-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
     out = Path(out).resolve()
-    _open_sweep_dir(out, {"sweep": dataclasses.asdict(sweep),
-                          "runs": {p.run_id: p.values for p in points}})
+    # every run's resolved config is compared on a rerun, so that a changed base file or
+    # preset is noticed; the number of workers changes no result and may differ
+    _open_sweep_dir(out, {"sweep": {k: v for k, v in dataclasses.asdict(sweep).items()
+                                    if k != "workers"},
+                          "runs": {p.run_id: config_to_dict(p.config) for p in points}})
     status_path = out / "status.json"
     status: dict[str, Any] = read_json(status_path) if status_path.is_file() else {}
     runs_dir = out / "runs"

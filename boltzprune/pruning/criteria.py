@@ -12,6 +12,7 @@ Users add their own criteria in three ways (docs/criteria.md):
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -103,34 +104,41 @@ def get_criterion(name: str) -> Criterion:
 
 
 _LOADED_PLUGINS: set[str] = set()
+_PLUGIN_LOCK = threading.Lock()
 
 
 def load_plugins(plugins: tuple[str, ...] | list[str]) -> None:
     """Import each plugin (a module name, or the path of a ``.py`` file) once, so that the
     criteria it registers are available. Called in every worker process."""
+    with _PLUGIN_LOCK:  # Dask workers may run several tasks in threads
+        for plugin in plugins:
+            _load_plugin(plugin)
+
+
+def _load_plugin(plugin: str) -> None:
     import importlib
     import importlib.util
     import os
     import sys
 
-    for plugin in plugins:
-        if plugin in _LOADED_PLUGINS:
-            continue
-        try:
-            if plugin.endswith(".py"):
-                if not os.path.isfile(plugin):
-                    raise FileNotFoundError(f"no such file {plugin!r}")
-                mod_name = "boltzprune_plugin_" + os.path.basename(plugin)[:-3]
-                spec = importlib.util.spec_from_file_location(mod_name, plugin)
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[mod_name] = module
-                spec.loader.exec_module(module)
-            else:
-                importlib.import_module(plugin)
-        except Exception as e:
-            raise ValueError(f"plugin {plugin!r} could not be loaded "
-                             f"({type(e).__name__}: {e})") from None
-        _LOADED_PLUGINS.add(plugin)
+    key = os.path.realpath(plugin) if plugin.endswith(".py") else plugin
+    if key in _LOADED_PLUGINS:
+        return
+    try:
+        if plugin.endswith(".py"):
+            if not os.path.isfile(plugin):
+                raise FileNotFoundError(f"no such file {plugin!r}")
+            mod_name = "boltzprune_plugin_" + os.path.basename(plugin)[:-3]
+            spec = importlib.util.spec_from_file_location(mod_name, plugin)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[mod_name] = module
+            spec.loader.exec_module(module)
+        else:
+            importlib.import_module(plugin)
+    except Exception as e:
+        raise ValueError(f"plugin {plugin!r} could not be loaded "
+                         f"({type(e).__name__}: {e})") from None
+    _LOADED_PLUGINS.add(key)
 
 
 def compute_importance(name: str, ctx: ImportanceContext) -> torch.Tensor:
