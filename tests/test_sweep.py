@@ -228,8 +228,7 @@ def test_sweep_record_notices_a_changed_base_but_not_workers(tmp_path):
     file is refused, another number of workers is not."""
     import dataclasses
 
-    from boltzprune.experiments.config import config_to_dict
-    from boltzprune.experiments.sweep import _open_sweep_dir
+    from boltzprune.experiments.sweep import _open_sweep_dir, sweep_record
 
     base = tmp_path / "base.toml"
     base.write_text("n_patches = 1000\n")
@@ -237,8 +236,7 @@ def test_sweep_record_notices_a_changed_base_but_not_workers(tmp_path):
     path.write_text('base = "base.toml"\n[grid]\nseeds = [0]\n')
 
     def record(sweep):
-        return {"sweep": {k: v for k, v in dataclasses.asdict(sweep).items() if k != "workers"},
-                "runs": {p.run_id: config_to_dict(p.config) for p in plan_points(sweep)}}
+        return sweep_record(sweep, plan_points(sweep))
 
     out = tmp_path / "out"
     sweep = read_sweep_config(path)

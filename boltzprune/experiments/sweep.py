@@ -175,6 +175,14 @@ class SweepOutcome:
     skipped: list[str]  # finished earlier, not rerun
 
 
+def sweep_record(sweep: SweepConfig, points: list[SweepPoint]) -> dict:
+    """What sweep.json holds and a rerun must match: the sweep without ``workers`` (it
+    changes no result) and every run's resolved config, so that a changed base file or
+    preset is noticed."""
+    return {"sweep": {k: v for k, v in dataclasses.asdict(sweep).items() if k != "workers"},
+            "runs": {p.run_id: config_to_dict(p.config) for p in points}}
+
+
 def _open_sweep_dir(out: Path, record: dict) -> None:
     stored = out / "sweep.json"
     fresh = json.loads(json.dumps(record, default=str))
@@ -252,9 +260,7 @@ def run_sweep(sweep: SweepConfig, out: str | Path | None = None, *,
     out = Path(out).resolve()
     # every run's resolved config is compared on a rerun, so that a changed base file or
     # preset is noticed; the number of workers changes no result and may differ
-    _open_sweep_dir(out, {"sweep": {k: v for k, v in dataclasses.asdict(sweep).items()
-                                    if k != "workers"},
-                          "runs": {p.run_id: config_to_dict(p.config) for p in points}})
+    _open_sweep_dir(out, sweep_record(sweep, points))
     status_path = out / "status.json"
     status: dict[str, Any] = read_json(status_path) if status_path.is_file() else {}
     runs_dir = out / "runs"
