@@ -1,7 +1,7 @@
 """boltzprune: train Restricted Boltzmann Machines and prune them with local,
 activity-based Fisher-information rules (Scholl, Rule & Hennig 2020)."""
 
-from boltzprune._validate import BoltzpruneError
+from boltzprune.errors import BoltzpruneError
 from boltzprune.evaluate import (
     empirical_distribution,
     exact_fit,
@@ -19,15 +19,21 @@ from boltzprune.fisher import (
     variance_fi,
 )
 from boltzprune.io import load_rbm, save_rbm
-from boltzprune.models import RBM, init_rbm, remove_dead_hidden
+from boltzprune.models import DBM, RBM, init_dbm, init_rbm
 from boltzprune.pruning import (
+    CriteriaRegistry,
     ImportanceContext,
+    PruneConfig,
     available_criteria,
     compute_importance,
     prune_mask,
+    prune_model,
     prune_rbm,
-    prune_retrain_loop,
+    prune_retrain,
     register_criterion,
+    registry,
+    remove_dead_hidden,
+    remove_dead_units,
 )
 from boltzprune.sampling import Samples, SamplingConfig, sample_rbm
 from boltzprune.training import AUTHORS_CODE_RBM, PAPER_RBM, TrainConfig, train_rbm
@@ -36,6 +42,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AUTHORS_CODE_RBM",
+    "CriteriaRegistry",
+    "DBM",
+    "PruneConfig",
+    "registry",
+    "init_dbm",
+    "prune_model",
+    "prune_retrain",
+    "remove_dead_units",
     "PAPER_RBM",
     "RBM",
     "BoltzpruneError",
@@ -58,7 +72,6 @@ __all__ = [
     "model_distribution",
     "prune_mask",
     "prune_rbm",
-    "prune_retrain_loop",
     "rank_frequency",
     "register_criterion",
     "remove_dead_hidden",

@@ -1,5 +1,5 @@
 import sys
 
-from boltzprune.cli import main
+from boltzprune.app.cli import main
 
 sys.exit(main())

@@ -1,7 +1,8 @@
 """Small validators for the public boundary.
 
-Each raises ``ValueError`` or ``TypeError`` with one line naming the argument, what is
-expected and what was got. Internal invariants use ``assert`` instead.
+Each raises ``InvalidInputError`` or ``InvalidTypeError`` (``boltzprune.errors``) with one
+line naming the argument, what is expected and what was got. Internal invariants use
+``assert`` instead.
 """
 
 from __future__ import annotations
@@ -12,46 +13,56 @@ from collections.abc import Iterable
 import numpy as np
 import torch
 
+from boltzprune.errors import BoltzpruneError, InvalidInputError, InvalidTypeError
 
-class BoltzpruneError(ValueError):
-    """A user-facing error: bad input, a bad file or a failed run. The CLI prints its
-    message on one line and exits with status 2."""
+# BoltzpruneError is re-exported for older imports; new code imports from boltzprune.errors.
+__all__ = ["BoltzpruneError", "check_positive_int", "check_fraction", "check_positive_float",
+           "check_bool", "check_choice", "check_binary_matrix", "check_mask", "check_seeds",
+           "check_device"]
 
 
 def check_positive_int(name: str, value: object, *, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise InvalidTypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
     if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+        raise InvalidInputError(f"{name} must be an integer >= {minimum}, got {value}")
     return int(value)
 
 
-def check_fraction(name: str, value: object, *, closed: bool = False) -> float:
-    """A number in (0, 1); with ``closed`` in [0, 1]."""
+def check_fraction(name: str, value: object, *, closed: bool = False,
+                   zero: bool = False) -> float:
+    """A number in (0, 1); with ``closed`` in [0, 1]; with ``zero`` in [0, 1)."""
+    span = "[0, 1]" if closed else "[0, 1)" if zero else "(0, 1)"
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a number in (0, 1), got {value!r}")
+        raise InvalidTypeError(f"{name} must be a number in {span}, got {value!r}")
     v = float(value)
-    ok = (0.0 <= v <= 1.0) if closed else (0.0 < v < 1.0)
+    ok = (0.0 <= v <= 1.0) if closed else (0.0 <= v < 1.0) if zero else (0.0 < v < 1.0)
     if not ok or math.isnan(v):
-        span = "[0, 1]" if closed else "(0, 1)"
-        raise ValueError(f"{name} must be in {span}, got {value}")
+        raise InvalidInputError(f"{name} must be in {span}, got {value}")
     return v
 
 
 def check_positive_float(name: str, value: object, *, allow_zero: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a number, got {value!r}")
+        raise InvalidTypeError(f"{name} must be a number, got {value!r}")
     v = float(value)
     if math.isnan(v) or math.isinf(v) or v < 0 or (v == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value}")
+        raise InvalidInputError(f"{name} must be a finite number {bound}, got {value}")
     return v
+
+
+def check_bool(name: str, value: object) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise InvalidTypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def check_choice(name: str, value: object, choices: Iterable[str]) -> str:
     choices = list(choices)
     if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+        raise InvalidInputError(f"{name} must be one of {', '.join(map(repr, choices))}; "
+                                f"got {value!r}")
     return str(value)
 
 
@@ -60,19 +71,22 @@ def check_binary_matrix(name: str, x: object, *, n_columns: int | None = None) -
     if isinstance(x, np.ndarray):
         x = torch.from_numpy(np.ascontiguousarray(x))
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a 2-D torch.Tensor or numpy array, got {type(x).__name__}")
+        raise InvalidTypeError(f"{name} must be a 2-D torch.Tensor or numpy array, got "
+                               f"{type(x).__name__}")
     if x.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_units), got shape {tuple(x.shape)}")
+        raise InvalidInputError(f"{name} must be 2-D (n_samples, n_units), got shape "
+                                f"{tuple(x.shape)}")
     if x.shape[0] == 0:
-        raise ValueError(f"{name} is empty: expected at least one row, got shape {tuple(x.shape)}")
+        raise InvalidInputError(f"{name} is empty: expected at least one row, got shape "
+                                f"{tuple(x.shape)}")
     if n_columns is not None and x.shape[1] != n_columns:
-        raise ValueError(f"{name} must have {n_columns} columns, got shape {tuple(x.shape)}")
+        raise InvalidInputError(f"{name} must have {n_columns} columns, got shape {tuple(x.shape)}")
     xf = x.to(torch.float32)
     if torch.isnan(xf).any():
-        raise ValueError(f"{name} contains NaN; expected only 0 and 1")
+        raise InvalidInputError(f"{name} contains NaN; expected only 0 and 1")
     if not ((xf == 0) | (xf == 1)).all():
         bad = xf[(xf != 0) & (xf != 1)][0].item()
-        raise ValueError(f"{name} must be binary (only 0 and 1), found the value {bad}")
+        raise InvalidInputError(f"{name} must be binary (only 0 and 1), found the value {bad}")
     return xf
 
 
@@ -80,11 +94,41 @@ def check_mask(name: str, mask: object, shape: tuple[int, ...]) -> torch.Tensor:
     if isinstance(mask, np.ndarray):
         mask = torch.from_numpy(mask)
     if not isinstance(mask, torch.Tensor):
-        raise TypeError(f"{name} must be a boolean torch.Tensor, got {type(mask).__name__}")
+        raise InvalidTypeError(f"{name} must be a boolean torch.Tensor, got "
+                               f"{type(mask).__name__}")
     if tuple(mask.shape) != tuple(shape):
-        raise ValueError(f"{name} must have shape {tuple(shape)}, got {tuple(mask.shape)}")
+        raise InvalidInputError(f"{name} must have shape {tuple(shape)}, got {tuple(mask.shape)}")
     if mask.dtype != torch.bool:
         if not ((mask == 0) | (mask == 1)).all():
-            raise ValueError(f"{name} must be boolean (or 0/1), found other values")
+            raise InvalidInputError(f"{name} must be boolean (or 0/1), found other values")
         mask = mask.to(torch.bool)
     return mask
+
+
+def check_seeds(name: str, seeds: object) -> tuple[int, ...]:
+    """A non-empty sequence of distinct integers >= 0."""
+    if not isinstance(seeds, (tuple, list)) or not seeds:
+        raise InvalidInputError(f"{name} must name at least one seed, got {seeds!r}")
+    for s in seeds:
+        check_positive_int(name, s, minimum=0)
+    if len(set(seeds)) != len(seeds):
+        raise InvalidInputError(f"{name} must be distinct, got {list(seeds)}")
+    return tuple(int(s) for s in seeds)
+
+
+def check_device(name: str, device: object) -> torch.device:
+    """A torch device (or its name) that this machine has."""
+    if isinstance(device, torch.device):
+        dev = device
+    elif isinstance(device, str):
+        try:
+            dev = torch.device(device)
+        except RuntimeError:
+            raise InvalidInputError(f"{name}: not a torch device: {device!r} (try cpu or cuda)"
+                                    ) from None
+    else:
+        raise InvalidTypeError(f"{name} must be a string such as 'cpu' or 'cuda', got "
+                               f"{device!r}")
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise InvalidInputError(f"{name} {str(device)!r} asked for, but torch sees no CUDA GPU")
+    return dev

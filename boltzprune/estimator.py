@@ -1,6 +1,6 @@
 """A scikit-learn estimator for a prunable Bernoulli RBM.
 
-``PrunableRBM`` wraps the library (``init_rbm``, ``train_rbm``, ``prune_retrain_loop``,
+``PrunableRBM`` wraps the library (``init_rbm``, ``train_rbm``, ``prune_retrain``,
 ``log_partition``, ``sample_rbm``) behind scikit-learn's estimator API, so that an RBM that
 is trained with CD-k / PCD-k and pruned with Fisher-information criteria (Scholl, Rule &
 Hennig 2020) drops into a ``Pipeline`` before a classifier::
@@ -33,15 +33,17 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from boltzprune._validate import (
+    check_bool,
     check_choice,
     check_fraction,
     check_positive_float,
     check_positive_int,
 )
-from boltzprune.evaluate.likelihood import MAX_ENUMERATED_UNITS, log_partition
+from boltzprune.errors import InvalidInputError, InvalidTypeError
+from boltzprune.models.enumerate import MAX_ENUMERATED_UNITS, log_partition
 from boltzprune.models.rbm import RBM, init_rbm
 from boltzprune.pruning.criteria import available_criteria, get_criterion
-from boltzprune.pruning.loop import prune_retrain_loop
+from boltzprune.pruning.pipeline import PruneConfig, prune_retrain
 from boltzprune.sampling import SamplingConfig, sample_rbm
 from boltzprune.seeding import stage_generator, stage_seed
 from boltzprune.training.cd import TrainConfig, train_rbm
@@ -66,14 +68,14 @@ EXACT_SAMPLING_MAX_VISIBLE = 16
 _PSEUDO_CHUNK_ELEMENTS = 1 << 22  # rows x n_visible x n_hidden per pseudo-likelihood chunk
 
 
-def _one_line(err: ValueError) -> ValueError:
+def _one_line(err: ValueError) -> InvalidInputError:
     """scikit-learn's input errors, shortened to their first line (with a hint for 1-D)."""
     lines = str(err).strip().splitlines() or [type(err).__name__]
     msg = lines[0].rstrip(": ")
     if msg.startswith("Expected 2D array"):
         msg += (". Reshape your data with X.reshape(-1, 1) if it has a single feature or "
                 "X.reshape(1, -1) if it is a single sample")
-    return ValueError(msg)
+    return InvalidInputError(msg)
 
 
 @contextmanager
@@ -162,7 +164,8 @@ class PrunableRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         Persistent chains for the negative phase (PCD) instead of CD.
     binarize : float or None, default=0.5
         Threshold mapping ``X`` to binary patterns: ``x > binarize`` is 1. Applied in every
-        method. None: ``X`` must contain only 0 and 1 (ValueError otherwise).
+        method. None: ``X`` must contain only 0 and 1 (InvalidInputError, a ValueError,
+        otherwise).
     criterion : str or None, default=None
         Name of an importance criterion in the registry
         (``boltzprune.pruning.available_criteria()``: "variance", "heuristic",
@@ -289,18 +292,13 @@ class PrunableRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             check_positive_float("learning_rate_end", self.learning_rate_end)
         check_positive_int("batch_size", self.batch_size)
         check_positive_int("n_iter", self.n_iter)
-        check_positive_float("momentum", self.momentum, allow_zero=True)
-        if self.momentum >= 1:
-            raise ValueError(f"momentum must be in [0, 1), got {self.momentum}")
+        check_fraction("momentum", self.momentum, zero=True)
         check_positive_int("k", self.k)
-        if not isinstance(self.persistent, (bool, np.bool_)):
-            raise TypeError(f"persistent must be True or False, got {self.persistent!r}")
+        check_bool("persistent", self.persistent)
         self._check_binarize()
         if self.criterion is not None:
             self._check_criterion(self.criterion)
-        check_fraction("prune_fraction", self.prune_fraction, closed=True)
-        if self.prune_fraction >= 1:
-            raise ValueError(f"prune_fraction must be in [0, 1), got {self.prune_fraction}")
+        check_fraction("prune_fraction", self.prune_fraction, zero=True)
         check_positive_int("prune_iterations", self.prune_iterations)
         check_positive_int("retrain_iter", self.retrain_iter)
         check_positive_int("fi_samples", self.fi_samples)
@@ -313,25 +311,25 @@ class PrunableRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         if b is None:
             return
         if isinstance(b, bool) or not isinstance(b, Real) or not math.isfinite(float(b)):
-            raise ValueError(f"binarize must be a finite threshold or None, got {b!r}")
+            raise InvalidInputError(f"binarize must be a finite threshold or None, got {b!r}")
 
     @staticmethod
     def _check_criterion(criterion: object) -> str:
         if not isinstance(criterion, str):
-            raise TypeError(f"criterion must be the name of a registered criterion (one of "
-                            f"{', '.join(available_criteria())}) or None, got {criterion!r}")
-        get_criterion(criterion)  # ValueError naming the available criteria
+            raise InvalidTypeError(f"criterion must be the name of a registered criterion (one of "
+                                   f"{', '.join(available_criteria())}) or None, got {criterion!r}")
+        get_criterion(criterion)  # raises, naming the available criteria
         return criterion
 
     def _device(self) -> torch.device:
         try:
             dev = torch.device(self.device)
         except (RuntimeError, TypeError):
-            raise ValueError(f"device must name a torch device such as 'cpu' or 'cuda', "
-                             f"got {self.device!r}") from None
+            raise InvalidInputError(f"device must name a torch device such as 'cpu' or 'cuda', "
+                                    f"got {self.device!r}") from None
         if dev.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device is {self.device!r} but CUDA is not available; "
-                             "use device='cpu'")
+            raise InvalidInputError(f"device is {self.device!r} but CUDA is not available; "
+                                    "use device='cpu'")
         return dev
 
     def _validate_X(self, X, *, reset: bool) -> np.ndarray:
@@ -348,8 +346,8 @@ class PrunableRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             ok = (X == 0) | (X == 1)
             if not ok.all():
                 bad = X[~ok].flat[0]
-                raise ValueError(f"X must be binary (only 0 and 1) when binarize=None, found "
-                                 f"the value {bad}; set binarize to a threshold")
+                raise InvalidInputError("X must be binary (only 0 and 1) when binarize=None, "
+                                        f"found the value {bad}; set binarize to a threshold")
             return np.ascontiguousarray(X, dtype=np.float32)
         return np.ascontiguousarray(X > self.binarize, dtype=np.float32)
 
@@ -464,8 +462,8 @@ class PrunableRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         check_is_fitted(self)
         criterion = self.criterion if criterion is None else criterion
         if criterion is None:
-            raise ValueError("prune needs a criterion: pass criterion= or set the criterion "
-                             f"parameter (available: {', '.join(available_criteria())})")
+            raise InvalidInputError("prune needs a criterion: pass criterion= or set the criterion "
+                                    f"parameter (available: {', '.join(available_criteria())})")
         self._check_criterion(criterion)
         fraction = check_fraction("fraction",
                                   self.prune_fraction if fraction is None else fraction)
@@ -487,17 +485,17 @@ class PrunableRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         extended history (the estimator is not changed, so a failure leaves it intact).
         Each call draws from its own seed, derived from the rounds already done."""
         done = len(history) - 1
-        records = prune_retrain_loop(
-            rbm, data, criterion, iterations=iterations, fraction=fraction,
-            train_config=self._train_config(retrain_iter),
-            sampling_config=self._sampling_config(rbm.n_visible),
+        result = prune_retrain(
+            rbm, data, PruneConfig(criterion, iterations=iterations, fraction=fraction),
+            retrain=self._train_config(retrain_iter),
+            sampling=self._sampling_config(rbm.n_visible),
             seed=stage_seed(self._seed, "prune", done), progress=bool(self.verbose))
         history = list(history)
-        for rec in records:
+        for rec in result.rounds:
             history.append(self._history_entry(rec.retrained, done + rec.iteration, criterion,
-                                               fraction, rec.n_removed_weights,
-                                               rec.removed_hidden.tolist()))
-        return records[-1].retrained, history
+                                               fraction, rec.n_cut[0],
+                                               rec.removed_units[0].tolist()))
+        return result.final, history
 
     @_with_threads
     def transform(self, X) -> np.ndarray:
@@ -518,7 +516,7 @@ class PrunableRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
 
         With ``score_method`` "exact" (or "auto" and a smaller layer of at most 16 units):
         log p(v) = -F(v) - log Z, with log Z by enumeration
-        (``boltzprune.evaluate.likelihood.log_partition``; paper eq. 5-6). Otherwise the
+        (``boltzprune.models.enumerate.log_partition``; paper eq. 5-6). Otherwise the
         pseudo-log-likelihood sum_i log p(v_i | v_-i), summed over every feature
         (deterministic, unlike BernoulliRBM's one random feature). Returns (n_samples,)
         float64.
@@ -533,9 +531,9 @@ class PrunableRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             method = "exact" if small <= AUTO_EXACT_MAX_UNITS else "pseudo"
         if method == "exact":
             if small > MAX_ENUMERATED_UNITS:
-                raise ValueError(f"score_method='exact' needs a layer of at most "
-                                 f"{MAX_ENUMERATED_UNITS} units; this RBM is "
-                                 f"{rbm.n_visible} x {rbm.n_hidden}: use 'pseudo' or 'auto'")
+                raise InvalidInputError(f"score_method='exact' needs a layer of at most "
+                                        f"{MAX_ENUMERATED_UNITS} units; this RBM is "
+                                        f"{rbm.n_visible} x {rbm.n_hidden}: use 'pseudo' or 'auto'")
             out = -_double(rbm).free_energy(v) - log_partition(rbm)
         else:
             out = _pseudo_log_likelihood(rbm, v)

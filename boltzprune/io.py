@@ -17,10 +17,12 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from boltzprune._validate import BoltzpruneError
+from boltzprune.errors import BadFileError, InvalidInputError, InvalidTypeError
+from boltzprune.models.dbm import DBM
 from boltzprune.models.rbm import RBM
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "write_json", "read_json",
+__all__ = ["atomic_write_bytes", "atomic_write_text", "write_json", "read_json", "read_bytes",
+           "save_model", "load_model",
            "save_checkpoint", "load_checkpoint", "save_rbm", "load_rbm", "FORMAT_VERSION"]
 
 FORMAT = "boltzprune-checkpoint"
@@ -41,7 +43,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         os.replace(tmp, path)
     except OSError as e:
         Path(tmp).unlink(missing_ok=True)
-        raise BoltzpruneError(f"could not write {path}: {e.strerror or e}") from e
+        raise BadFileError(f"could not write {path}: {e.strerror or e}") from e
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -61,9 +63,9 @@ def read_json(path: str | Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise BoltzpruneError(f"{path}: file not found") from None
+        raise BadFileError(f"{path}: file not found") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise BoltzpruneError(f"{path}: not valid JSON ({e})") from None
+        raise BadFileError(f"{path}: not valid JSON ({e})") from None
 
 
 def _json_default(x: Any) -> Any:
@@ -73,7 +75,7 @@ def _json_default(x: Any) -> Any:
         return x.tolist()
     if isinstance(x, Path):
         return str(x)
-    raise TypeError(f"cannot store {type(x).__name__} as JSON")
+    raise InvalidTypeError(f"cannot store {type(x).__name__} as JSON")
 
 
 def _digest(tensors: dict[str, torch.Tensor]) -> str:
@@ -94,37 +96,48 @@ def save_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor],
     atomic_write_bytes(path, st_save(tensors, metadata=header))
 
 
+def read_bytes(path: str | Path, what: str = "file") -> bytes:
+    """The contents of the file at ``path``; BadFileError naming it, and ``what`` it should
+    be, when it is missing, a folder or unreadable."""
+    path = Path(path)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise BadFileError(f"{path}: {what} not found") from None
+    except IsADirectoryError:
+        raise BadFileError(f"{path}: is a folder, not a {what}") from None
+    except OSError as e:
+        raise BadFileError(f"{path}: could not read the {what}: {e.strerror or e}") from None
+
+
 def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Load and verify a checkpoint written by ``save_checkpoint``.
 
-    Raises BoltzpruneError naming the file when it is missing, truncated, altered, of
+    Raises BadFileError naming the file when it is missing, truncated, altered, of
     another format or of an unknown format version.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise BoltzpruneError(f"{path}: checkpoint not found") from None
+    raw = read_bytes(path, "checkpoint")
     try:
         tensors = st_load(raw)
         n = int.from_bytes(raw[:8], "little")  # safetensors: u64 header size, JSON header
         header = json.loads(raw[8:8 + n]).get("__metadata__") or {}
     except (SafetensorError, ValueError, RuntimeError) as e:
-        raise BoltzpruneError(f"{path}: not a readable safetensors checkpoint "
-                              f"(truncated or corrupted?): {e}") from None
+        raise BadFileError(f"{path}: not a readable safetensors checkpoint "
+                           f"(truncated or corrupted?): {e}") from None
     if header.get("format") != FORMAT:
-        raise BoltzpruneError(f"{path}: not a boltzprune checkpoint")
+        raise BadFileError(f"{path}: not a boltzprune checkpoint")
     if header.get("format_version") != FORMAT_VERSION:
-        raise BoltzpruneError(f"{path}: checkpoint format version "
-                              f"{header.get('format_version')!r}, this boltzprune reads "
-                              f"{FORMAT_VERSION!r}")
+        raise BadFileError(f"{path}: checkpoint format version "
+                           f"{header.get('format_version')!r}, this boltzprune reads "
+                           f"{FORMAT_VERSION!r}")
     if _digest(tensors) != header.get("sha256"):
-        raise BoltzpruneError(f"{path}: checksum mismatch, the checkpoint was altered or "
-                              "damaged")
+        raise BadFileError(f"{path}: checksum mismatch, the checkpoint was altered or "
+                           "damaged")
     try:
         meta = json.loads(header.get("meta", "{}"))
     except json.JSONDecodeError:
-        raise BoltzpruneError(f"{path}: checkpoint metadata is not valid JSON") from None
+        raise BadFileError(f"{path}: checkpoint metadata is not valid JSON") from None
     return tensors, meta
 
 
@@ -132,11 +145,32 @@ def save_rbm(path: str | Path, rbm: RBM, meta: dict[str, Any] | None = None) -> 
     save_checkpoint(path, rbm.tensors(), {"kind": "rbm", **(meta or {})})
 
 
+def save_model(path: str | Path, model: RBM | DBM, meta: dict[str, Any] | None = None
+               ) -> None:
+    """A checkpoint of an RBM or a DBM, its kind in the metadata."""
+    kind = "rbm" if isinstance(model, RBM) else "dbm"
+    save_checkpoint(path, model.tensors(), {"kind": kind, **(meta or {})})
+
+
+def load_model(path: str | Path, device: str | torch.device | None = None
+               ) -> tuple[RBM | DBM, dict[str, Any]]:
+    """An RBM or a DBM written by ``save_model`` (or ``save_rbm``), on ``device``."""
+    tensors, meta = load_checkpoint(path)
+    cls = {"rbm": RBM, "dbm": DBM}.get(meta.get("kind"))
+    if cls is None:
+        raise BadFileError(f"{path}: holds a {meta.get('kind')!r}, not an RBM or a DBM")
+    try:
+        model = cls.from_tensors(tensors)
+    except InvalidInputError as e:  # tensors of the wrong names or shapes
+        raise BadFileError(f"{path}: {e}") from None
+    return (model.to(device) if device is not None else model), meta
+
+
 def load_rbm(path: str | Path) -> tuple[RBM, dict[str, Any]]:
     tensors, meta = load_checkpoint(path)
     if meta.get("kind") != "rbm":
-        raise BoltzpruneError(f"{path}: holds a {meta.get('kind')!r}, not an RBM")
+        raise BadFileError(f"{path}: holds a {meta.get('kind')!r}, not an RBM")
     try:
         return RBM.from_tensors(tensors), meta
-    except ValueError as e:
-        raise BoltzpruneError(f"{path}: {e}") from None
+    except InvalidInputError as e:  # tensors of the wrong names or shapes
+        raise BadFileError(f"{path}: {e}") from None

@@ -7,10 +7,13 @@ Usage::
 OUT_DIR defaults to ``docs/_build/api`` next to this script. Open ``OUT_DIR/index.html``
 (or ``OUT_DIR/boltzprune.html``) in a browser; the pages need no network.
 
-Every public module of the package gets a page: ``boltzprune`` (the names most users need),
+Every public module of the library gets a page: ``boltzprune`` (the names most users need),
 its subpackages (``boltzprune.pruning``, ...) and their modules
-(``boltzprune.pruning.criteria``, ...). Modules whose name starts with an underscore and
-``boltzprune.__main__`` are left out. Exit status: 0 on success, 1 when a module cannot be
+(``boltzprune.pruning.criteria``, ...). Of the application ``boltzprune.app`` only the
+modules a Python user calls get one (``APP_MODULES``: the experiment record and registry,
+the driver, config files, each experiment's config, sweeps); the command line, reports,
+figures and HTML pages are left out. Modules whose name starts with an underscore and
+``boltzprune.__main__`` are left out too. Exit status: 0 on success, 1 when a module cannot be
 imported or rendered (or, with ``--strict``, when pdoc warns), 2 when pdoc is missing or
 OUT_DIR cannot be used.
 """
@@ -29,15 +32,49 @@ DOCS = Path(__file__).resolve().parent
 DEFAULT_OUT = DOCS / "_build" / "api"
 TEMPLATES = DOCS / "api_templates"
 MARKER = ".boltzprune-api"  # marks a folder this script wrote, so a rebuild may clear it
+APP = "boltzprune.app"
+# the application's modules that are useful from Python (the rest serve the command line)
+APP_MODULES = (
+    "boltzprune.app",  # what the application is
+    "boltzprune.app.experiment",  # the Experiment record
+    "boltzprune.app.experiments",  # EXPERIMENTS: the registered experiments
+    "boltzprune.app.runs",  # run_experiment, run directories
+    "boltzprune.app.configio",  # TOML files, shipped configs, --set
+    "boltzprune.app.rbm_patches",
+    "boltzprune.app.rbm_patches.config",  # RBMPatchesConfig
+    "boltzprune.app.dbm_mnist",
+    "boltzprune.app.dbm_mnist.config",  # DBMMnistConfig
+    "boltzprune.app.dbm_mnist.recipes",  # DBMRecipe, dbm_recipe
+    "boltzprune.app.sweep",
+    "boltzprune.app.sweep.run",  # read_sweep_config, plan_points, run_sweep
+)
+
+
+def _private(name: str) -> bool:
+    return any(part.startswith("_") for part in name.split("."))
+
+
+def library_modules() -> list[str]:
+    """``boltzprune`` and every module of the library (everything but ``boltzprune.app``)
+    without a private (underscore) name part. The application is not imported."""
+    import boltzprune
+
+    names, todo = [], [(list(boltzprune.__path__), "boltzprune.")]
+    while todo:
+        path, prefix = todo.pop()
+        for m in pkgutil.iter_modules(path, prefix):
+            if _private(m.name) or m.name == APP or m.name.startswith(APP + "."):
+                continue
+            names.append(m.name)
+            if m.ispkg:
+                todo.append(([str(Path(m.module_finder.path) / m.name.rsplit(".", 1)[-1])],
+                             m.name + "."))
+    return ["boltzprune", *sorted(names)]
 
 
 def public_modules() -> list[str]:
-    """``boltzprune`` and every submodule without a private (underscore) name part."""
-    import boltzprune
-
-    names = [m.name for m in pkgutil.walk_packages(boltzprune.__path__, "boltzprune.")
-             if not any(part.startswith("_") for part in m.name.split("."))]
-    return ["boltzprune", *sorted(names)]
+    """The modules that get a page: the library's, then ``APP_MODULES``."""
+    return [*library_modules(), *APP_MODULES]
 
 
 def _resolve_lazy_exports(names: list[str]) -> None:

@@ -2,6 +2,10 @@
 
     python docs/make_error_table.py            # rewrite docs/errors.md
 tests/test_error_table.py checks that the committed table matches what the code says.
+
+Each command-line row must end in exactly one line on stderr (argparse's usage errors: its
+usage and one error line) and each library row in a ``BoltzpruneError``; anything else (a
+traceback, another exception) is a bug and stops the build.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ class _Payload:
 
 
 def _cli(args: list[str]) -> tuple[int, str]:
-    from boltzprune.cli import main
+    from boltzprune.app.cli import main
 
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
@@ -34,23 +38,33 @@ def _cli(args: list[str]) -> tuple[int, str]:
         except SystemExit as e:  # argparse errors
             code = e.code
     lines = [ln for ln in err.getvalue().strip().splitlines() if ln.strip()]
-    return code, lines[-1] if lines else ""
+    usage = bool(lines) and lines[0].startswith("usage:")  # argparse: usage, then one line
+    if not lines or (not usage and len(lines) != 1):
+        raise RuntimeError(f"boltzprune {' '.join(args)}: expected one line on stderr, got "
+                           f"{len(lines)}:\n{err.getvalue()}")
+    return code, lines[-1]
 
 
 def _lib(fn) -> str:
+    from boltzprune.errors import BoltzpruneError
+
     try:
         fn()
-    except (ValueError, TypeError) as e:
+    except BoltzpruneError as e:  # anything else is a bug and stops the build
+        if "\n" in str(e):
+            raise RuntimeError(f"a message of more than one line: {e}") from None
         return f"{type(e).__name__}: {e}"
     return "(no error)"
 
 
 def cases(tmp: Path) -> list[tuple[str, str, str]]:
     """(where, input, message) rows; ``tmp`` paths are shown as <tmp>."""
+    import numpy as np
+
     from boltzprune import BoltzpruneError, init_rbm, prune_mask, train_rbm
-    from boltzprune.data import read_cifar10, read_idx
+    from boltzprune.data import read_array_data, read_cifar10, read_idx
     from boltzprune.io import load_rbm, save_rbm
-    from boltzprune.models import remove_dead_hidden
+    from boltzprune.pruning import remove_dead_hidden
     from boltzprune.training import TrainConfig
 
     assert issubclass(BoltzpruneError, ValueError)
@@ -62,7 +76,7 @@ def cases(tmp: Path) -> list[tuple[str, str, str]]:
                  ["--seeds", "1", "1"], ["--n-patches", "0"], ["--radius", "0"],
                  ["--iterations", "0"], ["--thin", "0"], ["--fi-samples", "-5"],
                  ["--data", "cifar"], ["--data", "cifar", "--cifar-dir", "/nonexistent"],
-                 ["--device", "cuda"], ["--device", "gpu0"], ["--presets", "fast"]):
+                 ["--device", "cuda"], ["--device", "gpu0"], ["--schedules", "fast"]):
         code, msg = _cli(["rbm-patches", *small, *args])
         rows.append(("`boltzprune rbm-patches`", " ".join(args), f"exit {code}: {msg}"))
     full = tmp / "full"
@@ -88,8 +102,8 @@ def cases(tmp: Path) -> list[tuple[str, str, str]]:
                  ["--plugin", "missing.py"], ["--criteria", "mine"]):
         code, msg = _cli(["rbm-patches", *small, *args])
         rows.append(("`boltzprune rbm-patches`", " ".join(args), f"exit {code}: {msg}"))
-    code, msg = _cli(["presets", "dbm-fast"])
-    rows.append(("`boltzprune presets`", "dbm-fast", f"exit {code}: {msg}"))
+    code, msg = _cli(["configs", "dbm-fast"])
+    rows.append(("`boltzprune configs`", "dbm-fast", f"exit {code}: {msg}"))
     for name, text in (("exp.toml", 'experiment = "rbm"\n[grid]\nseeds = [1]\n'),
                        ("nogrid.toml", "workers = 2\n"),
                        ("scalar.toml", "[grid]\nseeds = 3\n"),
@@ -101,7 +115,7 @@ def cases(tmp: Path) -> list[tuple[str, str, str]]:
         rows.append(("`boltzprune sweep`", f"SWEEP.toml ({shown})", f"exit {code}: {msg}"))
     code, msg = _cli(["rbm-patches", "--resume", str(tmp / "nothing")])
     rows.append(("`boltzprune rbm-patches`", "--resume DIR (no run there)", f"exit {code}: {msg}"))
-    for args in (["--criteria", "nope"], ["--preset", "paper"], ["--data", "idx"],
+    for args in (["--criteria", "nope"], ["--recipe", "paper"], ["--data", "idx"],
                  ["--data", "idx", "--idx-dir", "/nonexistent"], ["--fraction", "1"],
                  ["--n-train", "3"]):
         code, msg = _cli(["dbm-mnist", *args, "--no-progress", "--out", str(tmp / "d")])
@@ -154,6 +168,15 @@ def cases(tmp: Path) -> list[tuple[str, str, str]]:
     idx = tmp / "t.idx"
     idx.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 9, 1, 2]))
     rows.append((lib, "read_idx(truncated IDX file)", _lib(lambda: read_idx(idx))))
+    (tmp / "data.txt").write_text("0 1 1\n1 0 1\n")
+    rows.append((lib, "read_array_data(data.txt)",
+                 _lib(lambda: read_array_data(tmp / "data.txt"))))
+    np.save(tmp / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    rows.append((lib, "read_array_data(.npy of Python objects)",
+                 _lib(lambda: read_array_data(tmp / "objects.npy"))))
+    np.save(tmp / "grey.npy", np.full((4, 3), 0.5))
+    rows.append((lib, "read_array_data(values 0.5, binarize='none')",
+                 _lib(lambda: read_array_data(tmp / "grey.npy", binarize="none"))))
     return rows
 
 
@@ -161,8 +184,13 @@ def render(rows: list[tuple[str, str, str]], tmp: Path) -> str:
     out = ["# Bad input and the message it gets", "",
            "Generated by `python docs/make_error_table.py`; `tests/test_error_table.py` keeps "
            "it in step with the code. The CLI prints one line and exits with status 2 "
-           "(argparse usage errors also exit 2); the library raises `ValueError` (or its "
-           "subclass `BoltzpruneError` for files and runs) or `TypeError`.", "",
+           "(argparse usage errors also exit 2, after the usage); the library raises a "
+           "`BoltzpruneError`: `InvalidInputError` for a value outside its allowed range, "
+           "`InvalidTypeError` for a value of the wrong type, `BadFileError` for a missing, "
+           "malformed or altered file and `DivergenceError` for a run that diverged. "
+           "`BoltzpruneError` is a `ValueError` (and `InvalidTypeError` also a `TypeError`). "
+           "Any other exception is a bug: the CLI shows its traceback and exits with "
+           "status 1.", "",
            "| where | input | message |", "|---|---|---|"]
     for where, inp, msg in rows:
         msg = msg.replace(str(tmp), "<tmp>").replace("|", "\\|")

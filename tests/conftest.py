@@ -26,10 +26,7 @@ def tiny_rbm():
 @pytest.fixture(autouse=True)
 def _criteria_registry_restored():
     """Criteria a test registers (directly or through a plugin) do not leak into others."""
-    from boltzprune.pruning.criteria import _LOADED_PLUGINS, _REGISTRY
+    from boltzprune.pruning.criteria import registry
 
-    before, plugins = dict(_REGISTRY), set(_LOADED_PLUGINS)
-    yield
-    _REGISTRY.clear()
-    _REGISTRY.update(before)
-    _LOADED_PLUGINS.intersection_update(plugins)
+    with registry.scoped():
+        yield

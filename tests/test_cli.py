@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from boltzprune.cli import main
+from boltzprune.app.cli import main
 from boltzprune.io import load_rbm
 
 SMALL = ["--n-patches", "3000", "--fi-samples", "600", "--chains", "100", "--burn-in", "50",
@@ -22,7 +22,7 @@ def test_rbm_patches_end_to_end(tmp_path, capsys):
     assert cfg["seeds"] == [0, 1] and cfg["training"]["paper"]["lr_start"] == 0.1
     assert "torch" in json.loads((out / "versions.json").read_text())
     rows = list(csv.DictReader(open(out / "metrics.csv")))
-    # 2 presets x 2 seeds x (1 trained + 6 criteria x 3 iterations x 2 stages)
+    # 2 schedules x 2 seeds x (1 trained + 6 criteria x 3 iterations x 2 stages)
     assert len(rows) == 2 * 2 * (1 + 6 * 3 * 2)
     weights = {(r["criterion"], r["iteration"]): r["n_weights"] for r in rows
                if r["stage"] == "pruned"}
@@ -105,7 +105,7 @@ def test_dbm_mnist_end_to_end(tmp_path, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["--criteria", "nope"], "unknown criterion 'nope'"),
-    (["--preset", "paper"], "the 'paper' schedule trains on the full 60,000"),
+    (["--recipe", "paper"], "the 'paper' recipe trains on the full 60,000"),
     (["--data", "idx"], "needs idx_dir"),
     (["--data", "idx", "--idx-dir", "/nonexistent"], "/nonexistent"),
     (["--fraction", "0"], "fraction must be in (0, 1), got 0"),
@@ -133,4 +133,18 @@ def test_config_file(tmp_path, capsys):
     assert stored["training"] == {"mine": {**stored["training"]["mine"], "epochs": 1,
                                            "lr_start": 0.05, "lr_schedule": "constant"}}
     assert (out / "mine" / "seed3" / "variance" / "iter2_retrained.safetensors").exists()
-    assert "custom schedule (1 epochs" in (out / "report.md").read_text()
+    assert "custom schedule (CD-1, online updates, 1 epoch" in (out / "report.md").read_text()
+
+
+def test_a_bug_is_not_dressed_as_bad_input(monkeypatch, tmp_path):
+    """Only the package's error family becomes one line and exit 2; an internal error
+    surfaces as itself (a traceback, exit 1 from the interpreter)."""
+    from boltzprune.app.rbm_patches import run
+
+    def boom(cfg):
+        raise KeyError("an internal bug")
+
+    monkeypatch.setattr(run, "load_data", boom)
+    with pytest.raises(KeyError, match="an internal bug"):
+        main(["rbm-patches", "--no-progress", "--out", str(tmp_path / "r")])
+    assert not (tmp_path / "r").exists()

@@ -1,4 +1,4 @@
-"""Shipped presets, typed TOML configs, --set overrides and custom-criterion plugins."""
+"""Shipped config files, typed TOML configs, --set overrides and custom-criterion plugins."""
 
 import dataclasses
 import json
@@ -10,39 +10,49 @@ import textwrap
 import pytest
 import torch
 
-from boltzprune.cli import main
-from boltzprune.experiments.config import (
-    PRESETS,
-    DBMMnistConfig,
-    RBMPatchesConfig,
-    config_to_dict,
-    dbm_mnist_config_from_dict,
-    rbm_patches_config_from_dict,
-)
-from boltzprune.experiments.config_files import (
+from boltzprune.app.cli import main
+from boltzprune.app.configio import (
     apply_overrides,
-    config_from_source,
-    preset_names,
+    config_from_dict,
+    config_to_dict,
+    shipped_names,
     with_overrides,
 )
-from boltzprune.experiments.dbm_presets import dbm_schedule
-from boltzprune.pruning.criteria import _REGISTRY, available_criteria, get_criterion
+from boltzprune.app.configio import config_from_source as _config_from_source
+from boltzprune.app.dbm_mnist.config import DBMMnistConfig
+from boltzprune.app.dbm_mnist.recipes import dbm_recipe
+from boltzprune.app.rbm_patches.config import SCHEDULES, RBMPatchesConfig
+from boltzprune.pruning.criteria import available_criteria, get_criterion, registry
 from boltzprune.training.cd import AUTHORS_CODE_RBM, PAPER_RBM
 
+CLASSES = {"rbm-patches": RBMPatchesConfig, "dbm-mnist": DBMMnistConfig}
 
-def test_presets_match_the_library_constants():
-    assert set(preset_names()) == {"rbm-paper", "rbm-authors-code", "rbm-demo", "dbm-quick",
+
+def config_from_source(experiment, source, overrides=()):
+    return _config_from_source(experiment, CLASSES[experiment], source, overrides)
+
+
+def rbm_patches_config_from_dict(d, where="config"):
+    return config_from_dict(RBMPatchesConfig, d, where)
+
+
+def dbm_mnist_config_from_dict(d, where="config"):
+    return config_from_dict(DBMMnistConfig, d, where)
+
+
+def test_shipped_configs_match_the_library_constants():
+    assert set(shipped_names()) == {"rbm-paper", "rbm-authors-code", "rbm-demo", "dbm-quick",
                                    "dbm-paper"}
     paper = config_from_source("rbm-patches", "rbm-paper")
     assert paper.training == {"paper": PAPER_RBM} and paper.sampling.n_samples == 90_000
     code = config_from_source("rbm-patches", "rbm-authors-code")
     assert code.training == {"authors_code": AUTHORS_CODE_RBM}
     demo = config_from_source("rbm-patches", "rbm-demo")
-    assert demo.training == PRESETS and demo.criteria == RBMPatchesConfig().criteria
+    assert demo.training == SCHEDULES and demo.criteria == RBMPatchesConfig().criteria
     quick = config_from_source("dbm-mnist", "dbm-quick")
-    assert quick == DBMMnistConfig() and quick.preset == "quick"
+    assert quick == DBMMnistConfig() and quick.recipe_name == "quick"
     full = config_from_source("dbm-mnist", "dbm-paper", ["idx_dir='/data/mnist'"])
-    assert full.schedule == dbm_schedule("paper") and full.preset == "paper"
+    assert full.recipe == dbm_recipe("paper") and full.recipe_name == "paper"
 
 
 def test_config_dict_round_trip():
@@ -70,25 +80,25 @@ def test_typed_config_errors(d, message):
     assert str(e.value).startswith("my.toml") and message in str(e.value)
 
 
-def test_dbm_schedule_needs_two_pretraining_configs():
+def test_dbm_recipe_needs_two_pretraining_configs():
     d = config_to_dict(DBMMnistConfig())
-    d["schedule"]["pretrain"] = d["schedule"]["pretrain"][:1]
-    with pytest.raises(ValueError, match="schedule.pretrain must hold 2 entries, got 1"):
+    d["recipe"]["pretrain"] = d["recipe"]["pretrain"][:1]
+    with pytest.raises(ValueError, match="recipe.pretrain must hold 2 entries, got 1"):
         dbm_mnist_config_from_dict(d)
 
 
 def test_overrides():
     cfg = RBMPatchesConfig()
-    new = with_overrides("rbm-patches", cfg, ["training.paper.epochs=5", "seeds=[7, 8]",
+    new = with_overrides(cfg, ["training.paper.epochs=5", "seeds=[7, 8]",
                                               "data_source=photos", "sampling.thin=3",
                                               "training.extra.lr_start=0.2"])
     assert new.training["paper"] == dataclasses.replace(PAPER_RBM, epochs=5)
     assert new.training["extra"].lr_start == 0.2 and new.seeds == (7, 8)
     assert new.data_source == "photos" and new.sampling.thin == 3
-    dbm = with_overrides("dbm-mnist", DBMMnistConfig(), ["schedule.pretrain.1.epochs=2",
-                                                         "schedule.joint.mean_field.tol=0.01"])
-    assert dbm.schedule.pretrain[1].epochs == 2 and dbm.schedule.pretrain[0].epochs == 10
-    assert dbm.schedule.joint.mean_field.tol == 0.01 and dbm.preset == "custom"
+    dbm = with_overrides(DBMMnistConfig(), ["recipe.pretrain.1.epochs=2",
+                                            "recipe.joint.mean_field.tol=0.01"])
+    assert dbm.recipe.pretrain[1].epochs == 2 and dbm.recipe.pretrain[0].epochs == 10
+    assert dbm.recipe.joint.mean_field.tol == 0.01 and dbm.recipe_name == "custom"
 
 
 @pytest.mark.parametrize("item, message", [
@@ -100,7 +110,7 @@ def test_overrides():
 ])
 def test_override_errors(item, message):
     with pytest.raises(ValueError, match=None) as e:
-        with_overrides("rbm-patches", RBMPatchesConfig(), [item])
+        with_overrides(RBMPatchesConfig(), [item])
     assert message in str(e.value)
 
 
@@ -109,10 +119,10 @@ def test_apply_overrides_leaves_input_alone():
     assert apply_overrides(d, ["a.b=2"]) == {"a": {"b": 2}} and d == {"a": {"b": 1}}
 
 
-def test_cli_presets_and_config_errors(tmp_path, capsys):
-    assert main(["presets"]) == 0
+def test_cli_configs_and_config_errors(tmp_path, capsys):
+    assert main(["configs"]) == 0
     assert "rbm-paper" in capsys.readouterr().out
-    assert main(["presets", "dbm-quick"]) == 0
+    assert main(["configs", "dbm-quick"]) == 0
     assert 'experiment = "dbm-mnist"' in capsys.readouterr().out
     for args, message in [
         (["rbm-patches", "--config", "dbm-quick"], "describes the 'dbm-mnist' experiment"),
@@ -146,13 +156,13 @@ def test_plugin_file_criterion_runs_in_worker_processes(tmp_path):
     out = tmp_path / "run"
     # 2 seeds on 2 workers: the spawned processes must import the plugin themselves
     try:
-        code = main(["rbm-patches", "--seeds", "0", "1", "--presets", "authors_code",
+        code = main(["rbm-patches", "--seeds", "0", "1", "--schedules", "authors_code",
                      "--criteria", "by_index_file", "random", "--iterations", "1",
                      "--n-patches", "1000", "--fi-samples", "200", "--chains", "50",
                      "--burn-in", "5", "--thin", "2", "--workers", "2", "--no-progress",
                      "--plugin", str(plugin), "--out", str(out)])
     finally:  # leave the registry as other tests expect it
-        _REGISTRY.pop("by_index_file", None)
+        registry.unregister("by_index_file")
     assert code == 0
     stored = json.loads((out / "config.json").read_text())
     assert stored["plugins"] == [str(plugin)]
@@ -177,15 +187,15 @@ def test_entry_point_criterion(tmp_path):
     code = textwrap.dedent(f'''
         import sys
         sys.path.insert(0, {str(tmp_path)!r})
-        from boltzprune.pruning.criteria import _REGISTRY, available_criteria, get_criterion
-        from boltzprune.cli import main
+        from boltzprune.pruning.criteria import available_criteria, get_criterion
+        from boltzprune.app.cli import main
         assert "by_index_ep" in available_criteria()
         assert callable(get_criterion("by_index_ep"))
         try:
             get_criterion("broken_ep")
         except ValueError as e:
             print("BROKEN:", e)
-        sys.exit(main(["rbm-patches", "--seeds", "0", "--presets", "authors_code",
+        sys.exit(main(["rbm-patches", "--seeds", "0", "--schedules", "authors_code",
                        "--criteria", "by_index_ep", "--iterations", "1", "--n-patches",
                        "1000", "--fi-samples", "200", "--chains", "50", "--burn-in", "5",
                        "--thin", "2", "--workers", "1", "--no-progress", "--out",
@@ -210,13 +220,16 @@ def test_partial_tables_keep_the_experiments_defaults():
     assert cfg.sampling == dataclasses.replace(RBMPatchesConfig().sampling, thin=5)
     assert cfg.sampling.n_samples == 20_000  # the experiment's, not SamplingConfig's 90,000
     assert cfg.training == {"authors_code": dataclasses.replace(AUTHORS_CODE_RBM, epochs=1)}
-    dbm = dbm_mnist_config_from_dict({"schedule": {"joint": {"epochs": 3}}})
-    quick = dbm_schedule("quick")
-    assert dbm.schedule == dataclasses.replace(
+    dbm = dbm_mnist_config_from_dict({"recipe": {"joint": {"epochs": 3}}})
+    quick = dbm_recipe("quick")
+    assert dbm.recipe == dataclasses.replace(
         quick, joint=dataclasses.replace(quick.joint, epochs=3))
-    two = dbm_mnist_config_from_dict({"schedule": {"pretrain": [{"epochs": 1}, {"lr_start": 1.0}]}})
-    assert two.schedule.pretrain[0] == dataclasses.replace(quick.pretrain[0], epochs=1)
-    assert two.schedule.pretrain[1] == dataclasses.replace(quick.pretrain[1], lr_start=1.0)
+    two = dbm_mnist_config_from_dict({"recipe": {"pretrain": [{"epochs": 1}, {"lr_start": 1.0}]}})
+    assert two.recipe.pretrain[0] == dataclasses.replace(quick.pretrain[0], epochs=1)
+    assert two.recipe.pretrain[1] == dataclasses.replace(quick.pretrain[1], lr_start=1.0)
+    # config files and run directories of earlier versions name the recipe "schedule"
+    old = dbm_mnist_config_from_dict({"schedule": {"joint": {"epochs": 3}}})
+    assert old == dbm
 
 
 def test_review_fixes(tmp_path, capsys, monkeypatch):

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from skimage.color import rgb2gray
 
-from boltzprune._validate import BoltzpruneError
 from boltzprune.data import (
     PHOTOS,
     cifar_patches,
@@ -22,6 +21,7 @@ from boltzprune.data import (
     read_cifar10,
     tile_patches,
 )
+from boltzprune.errors import BadFileError, InvalidInputError, InvalidTypeError
 
 GRID_32 = [3, 8, 13, 18, 23, 28]  # circle centres along each axis of a 32 x 32 tile, r = 2.1
 
@@ -43,12 +43,12 @@ def test_circle_of_radius_2_1_has_13_pixels_in_row_major_order():
 
 @pytest.mark.parametrize("radius", [0, -1, float("nan"), float("inf")])
 def test_bad_radius(radius):
-    with pytest.raises(ValueError, match="radius must be a finite number > 0"):
+    with pytest.raises(InvalidInputError, match="radius must be a finite number > 0"):
         circle_offsets(radius)
 
 
 def test_radius_of_wrong_type():
-    with pytest.raises(TypeError, match="radius must be a number, got '2'"):
+    with pytest.raises(InvalidTypeError, match="radius must be a number, got '2'"):
         circle_offsets("2")
 
 
@@ -94,7 +94,8 @@ def test_photo_patches_give_equal_shares_remainder_first():
 
 
 def test_photo_patches_radius_must_fit():
-    with pytest.raises(ValueError, match="radius 200 does not fit into the photograph 'coins'"):
+    with pytest.raises(InvalidInputError,
+                       match="radius 200 does not fit into the photograph 'coins'"):
         photo_patches(10, 200, rng=np.random.default_rng(0), photos=("coins",))
 
 
@@ -160,11 +161,11 @@ def test_grid_patches_on_a_ramp_binarise_above_the_median():
 def test_grid_patches_rectangular_tiles_and_bad_input():
     p = grid_patches(np.arange(2 * 10 * 17).reshape(2, 10, 17), 2.1)
     assert p.shape == (2 * 2 * 3, 13)
-    with pytest.raises(ValueError, match=r"radius 2.1 needs tiles of at least 5 x 5 pixels"):
+    with pytest.raises(InvalidInputError, match=r"radius 2.1 needs tiles of at least 5 x 5 pixels"):
         grid_patches(np.zeros((1, 4, 4)), 2.1)
-    with pytest.raises(ValueError, match=r"tiles must be \(n, H, W\) or \(n, H, W, 3\)"):
+    with pytest.raises(InvalidInputError, match=r"tiles must be \(n, H, W\) or \(n, H, W, 3\)"):
         grid_patches(np.zeros((32, 32)), 2.1)
-    with pytest.raises(ValueError, match="NaN or infinite"):
+    with pytest.raises(InvalidInputError, match="NaN or infinite"):
         grid_patches(np.full((1, 8, 8), np.nan), 2.1)
 
 
@@ -179,13 +180,13 @@ def test_tile_patches_shape_binary_half_on_and_seeded():
 
 def test_tile_patches_validation():
     rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match=r"crop_range must be \(low, high\) with 1 <= low"):
+    with pytest.raises(InvalidInputError, match=r"crop_range must be \(low, high\) with 1 <= low"):
         tile_patches(10, rng=rng, crop_range=(100, 50))
-    with pytest.raises(TypeError, match="crop_range must be a pair of integers"):
+    with pytest.raises(InvalidTypeError, match="crop_range must be a pair of integers"):
         tile_patches(10, rng=rng, crop_range=64)
-    with pytest.raises(ValueError, match="radius 20 needs tiles of at least 41 x 41"):
+    with pytest.raises(InvalidInputError, match="radius 20 needs tiles of at least 41 x 41"):
         tile_patches(10, 20, rng=rng)
-    with pytest.raises(TypeError, match=r"rng must be a numpy.random.Generator .*got int"):
+    with pytest.raises(InvalidTypeError, match=r"rng must be a numpy.random.Generator .*got int"):
         tile_patches(10, rng=0)
 
 
@@ -214,9 +215,9 @@ def test_pattern_stats_by_hand():
 
 
 def test_pattern_stats_rejects_bad_input():
-    with pytest.raises(ValueError, match="patches must be binary"):
+    with pytest.raises(InvalidInputError, match="patches must be binary"):
         pattern_stats(np.array([[0, 2]]))
-    with pytest.raises(ValueError, match=r"patches must be 2-D .* got shape \(3,\)"):
+    with pytest.raises(InvalidInputError, match=r"patches must be 2-D .* got shape \(3,\)"):
         pattern_stats(np.array([0, 1, 1]))
 
 
@@ -224,23 +225,24 @@ def test_pattern_stats_rejects_bad_input():
 
 
 def test_argument_validation_messages():
-    with pytest.raises(ValueError, match="source must be one of 'tiles', 'photos', 'cifar'"):
+    with pytest.raises(InvalidInputError, match="source must be one of 'tiles', 'photos', 'cifar'"):
         make_patches("mnist", seed=0)
-    with pytest.raises(ValueError, match="cifar_dir must be a folder with CIFAR-10 batches"):
+    with pytest.raises(InvalidInputError, match="cifar_dir must be a folder with CIFAR-10 batches"):
         make_patches("cifar", seed=0)
-    with pytest.raises(ValueError, match="n_patches must be an integer >= 1, got 0"):
+    with pytest.raises(InvalidInputError, match="n_patches must be an integer >= 1, got 0"):
         make_patches("photos", 0, seed=0)
-    with pytest.raises(TypeError, match="n_patches must be an integer >= 1, got 2.5"):
+    with pytest.raises(InvalidTypeError, match="n_patches must be an integer >= 1, got 2.5"):
         make_patches("photos", 2.5, seed=0)
-    with pytest.raises(ValueError, match="seed must be an integer >= 0, got -1"):
+    with pytest.raises(InvalidInputError, match="seed must be an integer >= 0, got -1"):
         make_patches("photos", 10, seed=-1)
-    with pytest.raises(ValueError, match="unknown photograph 'lena'; valid names: astronaut"):
+    with pytest.raises(InvalidInputError,
+                       match="unknown photograph 'lena'; valid names: astronaut"):
         load_photos(["lena"])
-    with pytest.raises(TypeError, match="names must be a sequence of photograph names"):
+    with pytest.raises(InvalidTypeError, match="names must be a sequence of photograph names"):
         load_photos("camera")
-    with pytest.raises(ValueError, match="photos must name at least one photograph"):
+    with pytest.raises(InvalidInputError, match="photos must name at least one photograph"):
         photo_patches(10, rng=np.random.default_rng(0), photos=())
-    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+    with pytest.raises(InvalidTypeError, match="rng must be a numpy.random.Generator"):
         photo_patches(10, rng=np.random.RandomState(0))
 
 
@@ -331,12 +333,12 @@ def test_read_cifar10_binary_batches(tmp_path):
     assert images.shape == (10, 32, 32, 3) and labels.tolist() == [7, 3] * 5
     assert images[1, 0, 0, 0] == 255 and images[0, 1, 1, 1] == 5 and images.sum() == 5 * 260
     (tmp_path / "data_batch_3.bin").write_bytes(rec.tobytes()[:-5])
-    with pytest.raises(BoltzpruneError, match=r"data_batch_3.bin: expected a whole number of "
+    with pytest.raises(BadFileError, match=r"data_batch_3.bin: expected a whole number of "
                                               r"3073-byte .* got 6141 bytes \(truncated"):
         read_cifar10(tmp_path)
     rec[0, 0] = 12
     (tmp_path / "data_batch_3.bin").write_bytes(rec.tobytes())
-    with pytest.raises(BoltzpruneError, match=r"data_batch_3.bin: expected CIFAR-10 labels in "
+    with pytest.raises(BadFileError, match=r"data_batch_3.bin: expected CIFAR-10 labels in "
                                               r"0..9, found 3..12"):
         read_cifar10(tmp_path)
 
@@ -356,59 +358,59 @@ def test_pickle_payload_in_a_cifar_batch_is_refused_unrun(tmp_path, protocol):
     (tmp_path / "data_batch_1").write_bytes(pickle.dumps(payload, protocol=protocol))
     pattern = rf"read_cifar10 refuses to load .*data_batch_1: it asks for " \
               rf"{os.system.__module__}\.system"
-    with pytest.raises(BoltzpruneError, match=pattern):
+    with pytest.raises(BadFileError, match=pattern):
         read_cifar10(tmp_path / "data_batch_1")
     assert not marker.exists()
     (tmp_path / "data_batch_1").write_bytes(pickle.dumps(_Payload(eval, "1 + 1"), protocol=2))
-    with pytest.raises(BoltzpruneError, match=r"it asks for (__builtin__|builtins)\.eval"):
+    with pytest.raises(BadFileError, match=r"it asks for (__builtin__|builtins)\.eval"):
         read_cifar10(tmp_path / "data_batch_1")
 
 
 def test_cifar_file_errors(tmp_path):
-    with pytest.raises(BoltzpruneError, match="nope: no such file or folder"):
+    with pytest.raises(BadFileError, match="nope: no such file or folder"):
         read_cifar10(tmp_path / "nope")
-    with pytest.raises(BoltzpruneError, match="no CIFAR-10 batches in this folder: expected "
+    with pytest.raises(BadFileError, match="no CIFAR-10 batches in this folder: expected "
                                               "data_batch_1"):
         read_cifar10(tmp_path)
     _write_python_batch(tmp_path / "data_batch_1")
-    with pytest.raises(BoltzpruneError, match="incomplete CIFAR-10 folder: .* missing "
+    with pytest.raises(BadFileError, match="incomplete CIFAR-10 folder: .* missing "
                                               "data_batch_2, data_batch_3"):
         read_cifar10(tmp_path)
     batch = tmp_path / "data_batch_1"
     raw = batch.read_bytes()
     batch.write_bytes(raw[: len(raw) // 2])
-    with pytest.raises(BoltzpruneError, match="data_batch_1: not a readable CIFAR-10 python "
+    with pytest.raises(BadFileError, match="data_batch_1: not a readable CIFAR-10 python "
                                               r"batch \(truncated or corrupted\?\)"):
         read_cifar10(batch)
     batch.write_bytes(b"")
-    with pytest.raises(BoltzpruneError, match="truncated or corrupted"):
+    with pytest.raises(BadFileError, match="truncated or corrupted"):
         read_cifar10(batch)
     with open(batch, "wb") as f:
         pickle.dump({b"data": np.zeros((2, 10), np.uint8), b"labels": [0, 1]}, f, protocol=2)
-    with pytest.raises(BoltzpruneError, match=r"b'data' must be a uint8 array of shape "
+    with pytest.raises(BadFileError, match=r"b'data' must be a uint8 array of shape "
                                               r"\(n, 3072\), got uint8 array of shape \(2, 10\)"):
         read_cifar10(batch)
     with open(batch, "wb") as f:
         pickle.dump({b"images": np.zeros((2, 3072), np.uint8)}, f, protocol=2)
-    with pytest.raises(BoltzpruneError, match=r"expected keys b'data' and b'labels', got "
+    with pytest.raises(BadFileError, match=r"expected keys b'data' and b'labels', got "
                                               r"b'images'"):
         read_cifar10(batch)
     _write_python_batch(batch, 2, labels=[0])
-    with pytest.raises(BoltzpruneError, match=r"one integer per image \(2\), got shape \(1,\)"):
+    with pytest.raises(BadFileError, match=r"one integer per image \(2\), got shape \(1,\)"):
         read_cifar10(batch)
     with open(batch, "wb") as f:
         pickle.dump([1, 2], f, protocol=2)
-    with pytest.raises(BoltzpruneError, match="expected a pickled dict .* got list"):
+    with pytest.raises(BadFileError, match="expected a pickled dict .* got list"):
         read_cifar10(batch)
-    with pytest.raises(TypeError, match="path must be a str or os.PathLike"):
+    with pytest.raises(InvalidTypeError, match="path must be a str or os.PathLike"):
         read_cifar10(3)
 
 
 def test_cifar_patches_validation():
     images = np.zeros((2, 32, 32, 3), np.uint8)
-    with pytest.raises(ValueError, match=r"n_patches must be <= 72, .* got 100"):
+    with pytest.raises(InvalidInputError, match=r"n_patches must be <= 72, .* got 100"):
         cifar_patches(images, 2.1, 100, np.random.default_rng(0))
-    with pytest.raises(TypeError, match="rng .* is required when n_patches is given"):
+    with pytest.raises(InvalidTypeError, match="rng .* is required when n_patches is given"):
         cifar_patches(images, 2.1, 10)
-    with pytest.raises(ValueError, match=r"images must be \(n, 32, 32, 3\)"):
+    with pytest.raises(InvalidInputError, match=r"images must be \(n, 32, 32, 3\)"):
         cifar_patches(np.zeros((2, 32, 32), np.uint8))

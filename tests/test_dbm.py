@@ -3,9 +3,12 @@ import itertools
 import pytest
 import torch
 
+from boltzprune.errors import InvalidInputError, InvalidTypeError
 from boltzprune.models.dbm import DBM, MeanFieldConfig, init_dbm
-from boltzprune.models.masks import receptive_field_mask, remove_dead_units_dbm
-from boltzprune.pruning.dbm import dbm_importance, prune_dbm
+from boltzprune.models.masks import receptive_field_mask
+from boltzprune.pruning.criteria import registry
+from boltzprune.pruning.step import prune_model
+from boltzprune.pruning.units import remove_dead_units
 from boltzprune.sampling import SamplingConfig, sample_dbm
 from boltzprune.training.cd import TrainConfig
 from boltzprune.training.dbm import DBMTrainConfig, pretrain_dbm, stack_rbms, train_dbm
@@ -109,6 +112,30 @@ def test_stacking_averages_merged_biases():
     assert torch.equal(dbm.weights[1], b.W)
 
 
+def test_dbm_argument_validation():
+    """Config values are checked when a config is built (tests/test_validation.py); the
+    functions check the arguments they are given."""
+    g = G().manual_seed(0)
+    dbm = init_dbm([4, 3, 2], generator=g)
+    data = (torch.rand(10, 4, generator=g) < 0.5).float()
+    with pytest.raises(InvalidTypeError, match="config must be a DBMTrainConfig, got dict"):
+        train_dbm(dbm, data, {"epochs": 1}, generator=g)
+    with pytest.raises(InvalidInputError, match=r"need 2 training configs for sizes \[4, 3, 2\]"):
+        pretrain_dbm([4, 3, 2], data, [TrainConfig()], generator=g)
+    with pytest.raises(InvalidTypeError, match="configs must be TrainConfigs, got"):
+        pretrain_dbm([4, 3, 2], data, [TrainConfig(), {"epochs": 1}], generator=g)
+    with pytest.raises(InvalidInputError, match="Gibbs chains only"):
+        sample_dbm(dbm, SamplingConfig(method="exact"), generator=g)
+    with pytest.raises(InvalidInputError, match="needs data"):
+        sample_dbm(dbm, SamplingConfig(init="data"), generator=g)
+    with pytest.raises(InvalidInputError, match="data must have 4 columns"):
+        sample_dbm(dbm, SamplingConfig(init="data"), generator=g, data=data[:, :3])
+    with pytest.raises(InvalidTypeError, match="must be a SamplingConfig, got dict"):
+        sample_dbm(dbm, {"n_samples": 1}, generator=g)
+    with pytest.raises(InvalidInputError, match=r"sizes must list the visible and at least one"):
+        init_dbm([4], generator=g)
+
+
 def test_unit_removal_in_both_directions():
     dbm = init_dbm([4, 3, 3], generator=G().manual_seed(0))
     dbm.masks[0][:, 0] = False  # h1 unit 0 loses every weight to v
@@ -117,7 +144,8 @@ def test_unit_removal_in_both_directions():
     dbm.masks[0][3, :] = False  # visible unit 3 is disconnected (kept)
     for l in range(2):
         dbm.weights[l] *= dbm.masks[l]
-    small, removed, dead = remove_dead_units_dbm(dbm)
+    r = remove_dead_units(dbm)
+    small, removed, dead = r.model, r.removed, r.dead_visible
     assert removed[0].tolist() == [0, 1] and removed[1].tolist() == [2]
     assert small.sizes == [4, 1, 2] and small.hidden_index[0].tolist() == [2]
     assert dead.tolist() == [3]
@@ -128,11 +156,12 @@ def test_unit_removal_cascades():
     dbm = init_dbm([2, 2, 1], generator=G().manual_seed(0))
     dbm.masks[1][0, 0] = False  # h1 unit 0 loses its only weight to h2
     dbm.weights[1] *= dbm.masks[1]
-    small, removed, _ = remove_dead_units_dbm(dbm)
+    r = remove_dead_units(dbm)
+    small, removed = r.model, r.removed
     assert removed[0].tolist() == [0] and small.sizes == [2, 1, 1]
     dbm.masks[1][1, 0] = False  # now every h1 unit is cut off from h2
     with pytest.raises(ValueError, match="every unit of hidden layer 1"):
-        remove_dead_units_dbm(dbm)
+        remove_dead_units(dbm)
 
 
 def test_layerwise_pruning_with_zero_rule():
@@ -142,14 +171,14 @@ def test_layerwise_pruning_with_zero_rule():
     s = sample_dbm(dbm, SamplingConfig(n_samples=300, n_chains=100, burn_in=20, thin=2,
                                        init="data"), generator=g, data=data)
     assert [t.shape for t in s] == [(300, 16), (300, 16), (300, 8)]
-    imps = dbm_importance(dbm, s, "variance", g)
+    imps = registry.importance("variance", dbm, s, g)
     assert [i.shape for i in imps] == [(16, 16), (16, 8)]
     imps[1] = torch.zeros(16, 8)
     imps[1][:, :2] = 1.0  # 96 of 128 weights have zero FI: the zero rule cuts all of them
-    res = prune_dbm(dbm, imps, 0.1, generator=g)
+    res = prune_model(dbm, imps, 0.1, generator=g, zero_rule=True)
     assert res.n_cut == [int(dbm.masks[0].sum()) - int(0.9 * dbm.masks[0].sum() + 1e-9), 96]
     assert res.removed_units[1].tolist() == [2, 3, 4, 5, 6, 7]
-    eig = dbm_importance(dbm, s, "eigenvector", g)  # full FIM of both layers, matrix-free
+    eig = registry.importance("eigenvector", dbm, s, g)  # full FIM of both layers, matrix-free
     from boltzprune.fisher.matrix_free import leading_fim_eigen
 
     ref = leading_fim_eigen(s, dbm.masks).blocks(0)

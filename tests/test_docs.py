@@ -3,9 +3,9 @@
 - every ```python block of each page runs, in order, in one namespace per page, in a
   temporary working directory;
 - every `boltzprune COMMAND` in a shell block names a real subcommand, every `--option` it
-  shows exists in that subcommand, and the command line parses; a shipped preset given to
+  shows exists in that subcommand, and the command line parses; a shipped config given to
   --config yields a valid config with the command's --set overrides;
-- every preset a page names ships with the package;
+- every shipped config a page names ships with the package;
 - the TOML examples are valid configs or sweep files;
 - relative links between the pages point to files and headings that exist;
 - the API reference builds with pdoc (skipped when pdoc is not installed).
@@ -63,19 +63,16 @@ def test_python_blocks_run(page, tmp_path, monkeypatch):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from boltzprune.pruning import criteria
+    from boltzprune.pruning.criteria import registry
 
     monkeypatch.chdir(tmp_path)
-    registered, loaded = dict(criteria._REGISTRY), set(criteria._LOADED_PLUGINS)
     namespace = {"__name__": f"docs_{page.stem}"}
     try:
-        for line, code in blocks(page, "python"):
-            exec(compile(code, f"{page.relative_to(ROOT)} (block at line {line})", "exec"),
-                 namespace)
-    finally:  # leave no criterion or plugin behind for other tests
-        criteria._REGISTRY.clear()
-        criteria._REGISTRY.update(registered)
-        criteria._LOADED_PLUGINS.intersection_update(loaded)
+        with registry.scoped():  # leave no criterion or plugin behind for other tests
+            for line, code in blocks(page, "python"):
+                exec(compile(code, f"{page.relative_to(ROOT)} (block at line {line})",
+                             "exec"), namespace)
+    finally:
         plt.close("all")
 
 
@@ -85,7 +82,7 @@ def test_python_blocks_run(page, tmp_path, monkeypatch):
 def _subparsers():
     import argparse
 
-    from boltzprune.cli import _parser
+    from boltzprune.app.cli import _parser
 
     parser = _parser()
     action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
@@ -123,13 +120,14 @@ COMMANDS = shell_commands()
 
 def test_docs_show_commands():
     shown = {argv[0] for _, _, argv in COMMANDS if argv}
-    assert {"rbm-patches", "dbm-mnist", "sweep", "presets"} <= shown
+    assert {"rbm-patches", "dbm-mnist", "sweep", "configs"} <= shown
 
 
 @pytest.mark.parametrize("page,line,argv", COMMANDS,
                          ids=[f"{p}:{n}:{' '.join(a[:1])}" for p, n, a in COMMANDS])
 def test_shell_command_is_real(page, line, argv):
-    from boltzprune.experiments.config_files import config_from_source, preset_names
+    from boltzprune.app.configio import config_from_source, shipped_names
+    from boltzprune.app.experiments import EXPERIMENTS
 
     parser, subs = _subparsers()
     where = f"{page}:{line}: boltzprune {' '.join(argv)}"
@@ -143,32 +141,33 @@ def test_shell_command_is_real(page, line, argv):
             assert w.split("=", 1)[0] in known, f"{where}: {w} is not an option of {argv[0]}"
     if "--device" not in argv:  # `--device cuda` only parses where torch sees a GPU
         args = parser.parse_args(argv)
-        if argv[0] == "presets" and args.name:
-            assert args.name in preset_names(), f"{where}: no preset {args.name!r}"
+        if argv[0] == "configs" and args.name:
+            assert args.name in shipped_names(), f"{where}: no shipped config {args.name!r}"
         source = getattr(args, "config", None)
-        if argv[0] in ("rbm-patches", "dbm-mnist") and source and not args.plugin \
-                and not args.resume and source in preset_names():
-            config_from_source(argv[0], source, args.overrides)
+        if argv[0] in EXPERIMENTS and source and not args.plugin and not args.resume \
+                and source in shipped_names():
+            config_from_source(argv[0], EXPERIMENTS[argv[0]].config_type, source,
+                               args.overrides)
 
 
-# ---------------------------------------------------------------------------- presets
+# ---------------------------------------------------------------------------- shipped configs
 
-PRESET_LIKE = re.compile(r"^(?:rbm|dbm)-[a-z][a-z-]*[a-z]$")
+SHIPPED_LIKE = re.compile(r"^(?:rbm|dbm)-[a-z][a-z-]*[a-z]$")
 COMMAND_NAMES = {"rbm-patches", "dbm-mnist"}
 
 
-def named_presets() -> list[tuple[str, str]]:
-    """(page, name) for every preset a page names: in `code` in the prose, after --config or
-    `presets` in a command, as `base` of a sweep file."""
+def named_configs() -> list[tuple[str, str]]:
+    """(page, name) for every shipped config a page names: in `code` in the prose, after
+    --config or `configs` in a command, as `base` of a sweep file."""
     out = []
     for page in PAGES:
         for name in re.findall(r"`([^`\s]+)`", prose(page)):
-            if PRESET_LIKE.match(name) and name not in COMMAND_NAMES:
+            if SHIPPED_LIKE.match(name) and name not in COMMAND_NAMES:
                 out.append((page.name, name))
         for _, body in blocks(page, *SHELL_LANGS, "text"):
-            for name in re.findall(r"(?:--config|(?<![-\w])presets)\s+([A-Za-z0-9_.-]+)",
+            for name in re.findall(r"(?:--config|(?<![-\w])configs)\s+([A-Za-z0-9_.-]+)",
                                    body):
-                if not name.endswith(".toml") and name not in ("PRESET", "NAME"):
+                if not name.endswith(".toml") and name not in ("NAME", "FILE"):
                     out.append((page.name, name))
         for _, body in blocks(page, "toml"):
             out += [(page.name, n) for n in re.findall(r'^base\s*=\s*"([^"/]+)"', body, re.M)
@@ -176,20 +175,20 @@ def named_presets() -> list[tuple[str, str]]:
     return out
 
 
-def test_named_presets_exist():
-    from boltzprune.experiments.config_files import preset_names
+def test_named_shipped_configs_exist():
+    from boltzprune.app.configio import shipped_names
 
-    named = named_presets()
+    named = named_configs()
     assert {n for _, n in named} >= {"rbm-demo", "rbm-paper", "dbm-quick", "dbm-paper"}
-    missing = [(p, n) for p, n in named if n not in preset_names()]
-    assert not missing, f"docs name presets that do not ship: {missing}"
+    missing = [(p, n) for p, n in named if n not in shipped_names()]
+    assert not missing, f"docs name shipped configs that do not ship: {missing}"
 
 
-def test_configuration_page_lists_every_preset():
-    from boltzprune.experiments.config_files import preset_names
+def test_configuration_page_lists_every_shipped_config():
+    from boltzprune.app.configio import shipped_names
 
     text = (DOCS / "configuration.md").read_text(encoding="utf-8")
-    assert all(f"`{n}`" in text for n in preset_names())
+    assert all(f"`{n}`" in text for n in shipped_names())
 
 
 # ---------------------------------------------------------------------------- TOML examples
@@ -201,8 +200,9 @@ TOMLS = [(p, n, b) for p in PAGES for n, b in blocks(p, "toml")]
 def test_toml_examples_are_valid(page, line, body, tmp_path):
     """Each TOML example parses; configs and sweep files (except those naming plugin files
     that exist only on the reader's machine) load and check."""
-    from boltzprune.experiments.config_files import config_from_source
-    from boltzprune.experiments.sweep import plan_points, read_sweep_config
+    from boltzprune.app.configio import config_from_source
+    from boltzprune.app.experiments import EXPERIMENTS
+    from boltzprune.app.sweep.run import plan_points, read_sweep_config
 
     data = tomllib.loads(body)
     if "plugins" in body or "experiment" not in data:
@@ -212,7 +212,8 @@ def test_toml_examples_are_valid(page, line, body, tmp_path):
     if "grid" in data:
         assert plan_points(read_sweep_config(path))
     else:
-        assert config_from_source(data["experiment"], str(path))
+        experiment = data["experiment"]
+        assert config_from_source(experiment, EXPERIMENTS[experiment].config_type, str(path))
 
 
 # ---------------------------------------------------------------------------- links
@@ -250,6 +251,33 @@ def _build_api_module():
     return module
 
 
+def test_api_reference_lists_the_modules():
+    """The reference has a page for every library module (none stale, none missing) and,
+    of the application, for the modules in APP_MODULES only."""
+    import importlib.util
+
+    api = _build_api_module()
+    names = api.public_modules()
+    assert len(names) == len(set(names))
+    package = ROOT / "boltzprune"
+    expected = set()
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        parts = parts[:-1] if parts[-1] == "__init__" else parts
+        name = ".".join(parts)
+        if parts[:2] != ("boltzprune", "app") and not any(p.startswith("_") for p in parts):
+            expected.add(name)
+    assert {n for n in names if not n.startswith("boltzprune.app")} == expected
+    app = [n for n in names if n.startswith("boltzprune.app")]
+    assert app == list(api.APP_MODULES)
+    assert "boltzprune.app.cli" not in app and "boltzprune.app.html" not in app
+    for name in app:
+        assert importlib.util.find_spec(name) is not None, f"no module {name}"
+    assert {"boltzprune.pruning.pipeline", "boltzprune.pruning.units", "boltzprune.errors",
+            "boltzprune.models.enumerate", "boltzprune.sampling.gibbs",
+            "boltzprune.data.arrays"} <= set(names)
+
+
 def test_api_reference_builds(tmp_path):
     pytest.importorskip("pdoc", reason="pdoc is not installed (pip install pdoc): the API "
                                        "reference cannot be built")
@@ -261,9 +289,10 @@ def test_api_reference_builds(tmp_path):
     for name in _build_api_module().public_modules():
         assert (out / f"{name.replace('.', '/')}.html").is_file(), f"no page for {name}"
     criteria = (out / "boltzprune" / "pruning" / "criteria.html").read_text(encoding="utf-8")
-    assert "register_criterion" in criteria and "ImportanceContext" in criteria
+    assert all(n in criteria for n in ("CriteriaRegistry", "register_criterion",
+                                        "ImportanceContext", "ModelContext"))
     top = (out / "boltzprune.html").read_text(encoding="utf-8")
-    assert "prune_retrain_loop" in top
+    assert "prune_retrain" in top and "PruneConfig" in top
     assert 'href="boltzprune/pruning.html"' in top  # the submodule list
     assert 'id="PrunableRBM"' in top  # exported lazily by boltzprune.__getattr__
     # a rebuild into the same folder replaces it

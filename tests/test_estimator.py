@@ -18,8 +18,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from boltzprune.errors import InvalidInputError, InvalidTypeError
 from boltzprune.estimator import PrunableRBM
-from boltzprune.pruning.criteria import _REGISTRY, register_criterion
+from boltzprune.pruning.criteria import register_criterion, registry
 from boltzprune.pruning.step import n_to_remove
 
 
@@ -219,7 +220,7 @@ def test_custom_criterion_by_name():
         assert est.pruning_history_[1]["removed_hidden"] == [0, 1]
         assert est.transform(X).shape == (X.shape[0], 2)
     finally:
-        _REGISTRY.pop(name, None)
+        registry.unregister(name)
 
 
 def test_prune_errors():
@@ -227,13 +228,13 @@ def test_prune_errors():
     with pytest.raises(NotFittedError):
         PrunableRBM().prune(X, criterion="variance")
     est = PrunableRBM(n_components=4, n_iter=1, random_state=0).fit(X)
-    with pytest.raises(ValueError, match="needs a criterion"):
+    with pytest.raises(InvalidInputError, match="needs a criterion"):
         est.prune(X)
     with pytest.raises(ValueError, match="unknown criterion 'nope'; available: variance"):
         est.prune(X, criterion="nope")
-    with pytest.raises(ValueError, match=r"fraction must be in \(0, 1\), got 1.5"):
+    with pytest.raises(InvalidInputError, match=r"fraction must be in \(0, 1\), got 1.5"):
         est.prune(X, criterion="variance", fraction=1.5)
-    with pytest.raises(ValueError, match="X has 5 features, but PrunableRBM is expecting 6"):
+    with pytest.raises(InvalidInputError, match="X has 5 features, but PrunableRBM is expecting 6"):
         est.prune(X[:, :5], criterion="variance")
     est4 = PrunableRBM(n_components=1, n_iter=1, random_state=0).fit(X[:, :1])
     with pytest.raises(ValueError, match="would remove all of them"):
@@ -303,7 +304,7 @@ def test_partial_fit():
     for chunk in np.array_split(X, 4):
         est.partial_fit(chunk)
     assert est.components_.shape == (4, 6) and len(est.reconstruction_error_) == 4
-    with pytest.raises(ValueError, match="X has 5 features, but PrunableRBM is expecting 6"):
+    with pytest.raises(InvalidInputError, match="X has 5 features, but PrunableRBM is expecting 6"):
         est.partial_fit(X[:, :5])
     est.prune(X, criterion="abs_w", fraction=0.5)
     est.partial_fit(X)  # keeps the mask
@@ -326,7 +327,7 @@ def test_gibbs_and_sample():
 def test_score_method_exact_too_large():
     X = _binary_data(n=50, n_features=30)
     est = PrunableRBM(n_components=30, n_iter=1, score_method="exact", random_state=0).fit(X)
-    with pytest.raises(ValueError, match="score_method='exact' needs a layer of at most 24"):
+    with pytest.raises(InvalidInputError, match="score_method='exact' needs a layer of at most 24"):
         est.score_samples(X)
     est.set_params(score_method="auto")  # falls back to the pseudo-likelihood
     assert est.score_samples(X).shape == (50,)
@@ -343,7 +344,7 @@ def test_score_method_exact_too_large():
     ([["a", "b"]], "could not convert string to float"),
 ])
 def test_bad_input_one_line_error(X, match):
-    with pytest.raises(ValueError, match=match) as info:
+    with pytest.raises(InvalidInputError, match=match) as info:
         PrunableRBM(n_iter=1).fit(X)
     assert "\n" not in str(info.value)
 
@@ -352,31 +353,32 @@ def test_bad_input_after_fit():
     X = _binary_data(n_features=6)
     est = PrunableRBM(n_components=3, n_iter=1, binarize=None, random_state=0).fit(X)
     for method in (est.transform, est.score_samples, est.gibbs):
-        with pytest.raises(ValueError, match="X has 4 features, but PrunableRBM is expecting 6"):
+        with pytest.raises(InvalidInputError,
+                           match="X has 4 features, but PrunableRBM is expecting 6"):
             method(X[:, :4])
-        with pytest.raises(ValueError, match="Input X contains NaN") as info:
+        with pytest.raises(InvalidInputError, match="Input X contains NaN") as info:
             method(np.full((2, 6), np.nan))
         assert "\n" not in str(info.value)
-    with pytest.raises(ValueError, match="X must be binary .* found the value 0.5"):
+    with pytest.raises(InvalidInputError, match="X must be binary .* found the value 0.5"):
         est.transform(np.full((2, 6), 0.5))
     with pytest.raises(NotFittedError):
         PrunableRBM().transform(X)
 
 
 @pytest.mark.parametrize("params, error, match", [
-    (dict(n_components=0), ValueError, "n_components must be an integer >= 1, got 0"),
-    (dict(n_components=2.5), TypeError, "n_components must be an integer"),
-    (dict(learning_rate=-1.0), ValueError, "learning_rate must be a finite number > 0"),
-    (dict(momentum=1.0), ValueError, r"momentum must be in \[0, 1\), got 1.0"),
-    (dict(batch_size=0), ValueError, "batch_size must be an integer >= 1"),
+    (dict(n_components=0), InvalidInputError, "n_components must be an integer >= 1, got 0"),
+    (dict(n_components=2.5), InvalidTypeError, "n_components must be an integer"),
+    (dict(learning_rate=-1.0), InvalidInputError, "learning_rate must be a finite number > 0"),
+    (dict(momentum=1.0), InvalidInputError, r"momentum must be in \[0, 1\), got 1.0"),
+    (dict(batch_size=0), InvalidInputError, "batch_size must be an integer >= 1"),
     (dict(criterion="nope"), ValueError, "unknown criterion 'nope'; available: variance"),
-    (dict(criterion=3), TypeError, "criterion must be the name of a registered criterion"),
-    (dict(prune_fraction=1.0), ValueError, r"prune_fraction must be in \[0, 1\), got 1.0"),
-    (dict(binarize="high"), ValueError, "binarize must be a finite threshold or None"),
-    (dict(score_method="best"), ValueError, "score_method must be one of 'auto'"),
-    (dict(device="nonsense"), ValueError, "device must name a torch device"),
-    (dict(persistent="yes"), TypeError, "persistent must be True or False"),
-    (dict(n_threads=0), ValueError, "n_threads must be an integer >= 1, got 0"),
+    (dict(criterion=3), InvalidTypeError, "criterion must be the name of a registered criterion"),
+    (dict(prune_fraction=1.0), InvalidInputError, r"prune_fraction must be in \[0, 1\), got 1.0"),
+    (dict(binarize="high"), InvalidInputError, "binarize must be a finite threshold or None"),
+    (dict(score_method="best"), InvalidInputError, "score_method must be one of 'auto'"),
+    (dict(device="nonsense"), InvalidInputError, "device must name a torch device"),
+    (dict(persistent="yes"), InvalidTypeError, "persistent must be True or False"),
+    (dict(n_threads=0), InvalidInputError, "n_threads must be an integer >= 1, got 0"),
 ])
 def test_bad_parameters_one_line_error(params, error, match):
     est = PrunableRBM(**params)  # __init__ only stores
@@ -387,7 +389,7 @@ def test_bad_parameters_one_line_error(params, error, match):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_cuda_requested_without_cuda():
-    with pytest.raises(ValueError, match="CUDA is not available; use device='cpu'"):
+    with pytest.raises(InvalidInputError, match="CUDA is not available; use device='cpu'"):
         PrunableRBM(device="cuda").fit(_binary_data(n=10))
 
 

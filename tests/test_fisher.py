@@ -3,6 +3,7 @@ import math
 import pytest
 import torch
 
+from boltzprune.errors import InvalidInputError, InvalidTypeError
 from boltzprune.fisher import (
     bias_fi,
     exact_fim,
@@ -93,20 +94,19 @@ def test_fim_eigen_blocks_and_mask():
 
 @pytest.mark.parametrize("fn", [variance_fi, sampled_fim])
 def test_sample_validation(fn):
-    with pytest.raises(ValueError, match="same number of rows|equal rows"):
+    with pytest.raises(InvalidInputError, match="same number of rows|equal rows"):
         fn(torch.zeros(3, 2), torch.zeros(4, 1))
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(InvalidInputError, match="empty"):
         fn(torch.zeros(0, 2), torch.zeros(0, 1))
 
 
 def test_sampling_validation(tiny_rbm):
     g = torch.Generator().manual_seed(0)
-    with pytest.raises(ValueError, match="thin must be an integer >= 1"):
-        sample_rbm(tiny_rbm, SamplingConfig(thin=0), generator=g)
-    with pytest.raises(ValueError, match="method must be one of"):
-        sample_rbm(tiny_rbm, SamplingConfig(method="hmc"), generator=g)
-    with pytest.raises(ValueError, match="needs data"):
+    # config values: tests/test_validation.py
+    with pytest.raises(InvalidInputError, match="needs data"):
         sample_rbm(tiny_rbm, SamplingConfig(init="data"), generator=g)
+    with pytest.raises(InvalidTypeError, match="must be a SamplingConfig, got dict"):
+        sample_rbm(tiny_rbm, {"thin": 1}, generator=g)
 
 
 def test_gibbs_thinning_and_count(tiny_rbm):

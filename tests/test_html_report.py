@@ -17,8 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from boltzprune._validate import BoltzpruneError  # noqa: E402
-from boltzprune.report.html import (  # noqa: E402
+from boltzprune.app.html import (  # noqa: E402
     RUN_REQUIRED_FILES,
     Section,
     config_html,
@@ -29,6 +28,7 @@ from boltzprune.report.html import (  # noqa: E402
     versions_html,
     write_run_html,
 )
+from boltzprune.errors import BoltzpruneError  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 MAGENTA = (230, 0, 180)  # drawn only in the fake run's first figure
@@ -92,7 +92,7 @@ def make_fake_run(run: Path, kind: str = "rbm") -> Path:
     if kind == "rbm":
         (run / "data_stats.json").write_text(json.dumps({"n_patches": 1234, "n_pixels": 13}))
         _write_csv(run / "metrics.csv",
-                   ["preset", "seed", "criterion", "iteration", "stage", "n_weights",
+                   ["schedule", "seed", "criterion", "iteration", "stage", "n_weights",
                     "log_likelihood"],
                    [["paper", s, c, i, "pruned", 910 >> i, float(rng.normal(-5, 1))]
                     for s in range(10) for c in ("variance", "random") for i in range(20)])
@@ -121,10 +121,10 @@ def fake_run(tmp_path):
 @pytest.fixture(scope="module")
 def real_run(tmp_path_factory):
     """A real, tiny RBM run made with the CLI (about 5 s)."""
-    from boltzprune.cli import main
+    from boltzprune.app.cli import main
 
     out = tmp_path_factory.mktemp("real") / "run"
-    args = ["rbm-patches", "--seeds", "0", "--presets", "authors_code",
+    args = ["rbm-patches", "--seeds", "0", "--schedules", "authors_code",
             "--criteria", "variance", "random", "--iterations", "1", "--n-patches", "2000",
             "--fi-samples", "500", "--chains", "50", "--burn-in", "20", "--thin", "2",
             "--no-progress", "--workers", "1", "--out", str(out)]

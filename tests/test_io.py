@@ -5,7 +5,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from boltzprune import BoltzpruneError
+from boltzprune.errors import BadFileError
 from boltzprune.io import load_checkpoint, load_rbm, save_checkpoint, save_rbm
 
 
@@ -23,18 +23,18 @@ def test_truncated_and_altered_files_are_detected(tmp_path, tiny_rbm):
     save_rbm(p, tiny_rbm)
     raw = p.read_bytes()
     p.write_bytes(raw[:-7])
-    with pytest.raises(BoltzpruneError, match=r"m\.safetensors: not a readable"):
+    with pytest.raises(BadFileError, match=r"m\.safetensors: not a readable"):
         load_rbm(p)
     bad = bytearray(raw)
     bad[-2] ^= 0x40
     p.write_bytes(bytes(bad))
-    with pytest.raises(BoltzpruneError, match="checksum mismatch"):
+    with pytest.raises(BadFileError, match="checksum mismatch"):
         load_rbm(p)
 
 
 def test_foreign_safetensors_is_refused(tmp_path):
     save_file({"x": torch.zeros(2)}, str(tmp_path / "f.safetensors"))
-    with pytest.raises(BoltzpruneError, match="not a boltzprune checkpoint"):
+    with pytest.raises(BadFileError, match="not a boltzprune checkpoint"):
         load_checkpoint(tmp_path / "f.safetensors")
 
 
@@ -50,17 +50,25 @@ def test_pickle_payload_is_never_executed(tmp_path):
     marker = tmp_path / "pwned"
     p = tmp_path / "evil.safetensors"
     p.write_bytes(pickle.dumps({"W": _Payload(marker)}))
-    with pytest.raises(BoltzpruneError, match="evil.safetensors"):
+    with pytest.raises(BadFileError, match="evil.safetensors"):
         load_rbm(p)
     assert not marker.exists()
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(BoltzpruneError, match="not found"):
+    with pytest.raises(BadFileError, match="not found"):
         load_rbm(tmp_path / "none.safetensors")
 
 
 def test_not_an_rbm(tmp_path):
     save_checkpoint(tmp_path / "x.safetensors", {"a": torch.zeros(1)}, {"kind": "other"})
-    with pytest.raises(BoltzpruneError, match="not an RBM"):
+    with pytest.raises(BadFileError, match="not an RBM"):
+        load_rbm(tmp_path / "x.safetensors")
+
+
+def test_checkpoint_with_wrong_shapes(tmp_path, tiny_rbm):
+    t = tiny_rbm.tensors()
+    t["hidden_index"] = t["hidden_index"][:-1]
+    save_checkpoint(tmp_path / "x.safetensors", t, {"kind": "rbm"})
+    with pytest.raises(BadFileError, match=r"x\.safetensors: hidden_index must have shape"):
         load_rbm(tmp_path / "x.safetensors")

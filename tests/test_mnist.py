@@ -12,7 +12,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from boltzprune._validate import BoltzpruneError
 from boltzprune.data.idx import (
     MNIST_FILES,
     download_file,
@@ -21,6 +20,7 @@ from boltzprune.data.idx import (
     read_mnist_idx,
 )
 from boltzprune.data.mnist import DigitData, crop_and_binarize, load_digits
+from boltzprune.errors import BadFileError, InvalidInputError, InvalidTypeError
 
 _TYPE_CODES = {np.dtype(np.uint8): 0x08, np.dtype(np.int8): 0x09, np.dtype(np.int16): 0x0B,
                np.dtype(np.int32): 0x0C, np.dtype(np.float32): 0x0D, np.dtype(np.float64): 0x0E}
@@ -88,56 +88,56 @@ def test_round_trip_of_every_supported_type(tmp_path_factory, dtype, shape, comp
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(BoltzpruneError, match=r"nope-idx1-ubyte: no such file"):
+    with pytest.raises(BadFileError, match=r"nope-idx1-ubyte: IDX file not found"):
         read_idx(tmp_path / "nope-idx1-ubyte")
 
 
 def test_truncated_data(tmp_path):
     data = bytes([0, 0, 0x08, 2, 0, 0, 0, 3, 0, 0, 0, 3]) + bytes(8)  # 9 bytes promised
-    with pytest.raises(BoltzpruneError, match=r"short\.idx.*\(truncated\).*\(3, 3\).*9 bytes, "
+    with pytest.raises(BadFileError, match=r"short\.idx.*\(truncated\).*\(3, 3\).*9 bytes, "
                                               r"got 8"):
         read_idx(write(tmp_path / "short.idx", data))
 
 
 def test_oversized_data(tmp_path):
     data = bytes([0, 0, 0x08, 1, 0, 0, 0, 2, 1, 2, 3])
-    with pytest.raises(BoltzpruneError, match=r"long\.idx.*trailing bytes.*2 bytes, got 3"):
+    with pytest.raises(BadFileError, match=r"long\.idx.*trailing bytes.*2 bytes, got 3"):
         read_idx(write(tmp_path / "long.idx", data))
 
 
 def test_truncated_header(tmp_path):
-    with pytest.raises(BoltzpruneError, match=r"h\.idx: truncated IDX header: expected 16 "):
+    with pytest.raises(BadFileError, match=r"h\.idx: truncated IDX header: expected 16 "):
         read_idx(write(tmp_path / "h.idx", bytes([0, 0, 0x08, 3, 0, 0, 0, 1])))
-    with pytest.raises(BoltzpruneError, match=r"e\.idx: expected an IDX header .* got only 2"):
+    with pytest.raises(BadFileError, match=r"e\.idx: expected an IDX header .* got only 2"):
         read_idx(write(tmp_path / "e.idx", b"\x00\x00"))
 
 
 @pytest.mark.parametrize("magic", [b"\x01\x00\x08\x01", b"\x00\x00\x0a\x01", b"PK\x03\x04"])
 def test_wrong_magic(tmp_path, magic):
-    with pytest.raises(BoltzpruneError, match=r"m\.idx: not an IDX file: expected the magic "
+    with pytest.raises(BadFileError, match=r"m\.idx: not an IDX file: expected the magic "
                                               r"00 00 TT ND"):
         read_idx(write(tmp_path / "m.idx", magic + bytes([0, 0, 0, 1, 5])))
 
 
 def test_zero_dimensions_refused(tmp_path):
-    with pytest.raises(BoltzpruneError, match=r"at least 1 dimension, got 0"):
+    with pytest.raises(BadFileError, match=r"at least 1 dimension, got 0"):
         read_idx(write(tmp_path / "z", bytes([0, 0, 0x08, 0, 1])))
 
 
 def test_truncated_gzip_stream(tmp_path):
     packed = gzip.compress(bytes([0, 0, 0x08, 1, 0, 0, 0, 200]) + bytes(range(200)))
     path = write(tmp_path / "cut.gz", packed[: len(packed) // 2])
-    with pytest.raises(BoltzpruneError, match=r"cut\.gz: expected gzip-compressed IDX data"):
+    with pytest.raises(BadFileError, match=r"cut\.gz: expected gzip-compressed IDX data"):
         read_idx(path)
 
 
 def test_gz_name_without_gzip_data(tmp_path):
-    with pytest.raises(BoltzpruneError, match=r"plain\.gz: expected gzip data"):
+    with pytest.raises(BadFileError, match=r"plain\.gz: expected gzip data"):
         read_idx(write(tmp_path / "plain.gz", bytes([0, 0, 0x08, 1, 0, 0, 0, 0])))
 
 
 def test_path_of_wrong_type():
-    with pytest.raises(TypeError, match=r"path must be a str or os.PathLike, got int"):
+    with pytest.raises(InvalidTypeError, match=r"path must be a str or os.PathLike, got int"):
         read_idx(3)
 
 
@@ -181,14 +181,14 @@ def test_read_mnist_idx_lists_the_missing_files(tmp_path):
     fake_mnist(tmp_path)
     (tmp_path / "train-labels-idx1-ubyte.gz").unlink()
     (tmp_path / "t10k-images-idx3-ubyte.gz").unlink()
-    with pytest.raises(BoltzpruneError, match=r"missing MNIST files: train-labels-idx1-ubyte, "
+    with pytest.raises(BadFileError, match=r"missing MNIST files: train-labels-idx1-ubyte, "
                                               r"t10k-images-idx3-ubyte \(each may also end in "
                                               r"\.gz\)"):
         read_mnist_idx(tmp_path)
 
 
 def test_read_mnist_idx_missing_folder(tmp_path):
-    with pytest.raises(BoltzpruneError, match=r"absent: no such folder"):
+    with pytest.raises(BadFileError, match=r"absent: no such folder"):
         read_mnist_idx(tmp_path / "absent")
 
 
@@ -196,7 +196,7 @@ def test_read_mnist_idx_label_count_mismatch(tmp_path):
     fake_mnist(tmp_path)
     write(tmp_path / "train-labels-idx1-ubyte.gz", idx_bytes(np.zeros(5, np.uint8)),
           compress=True)
-    with pytest.raises(BoltzpruneError, match=r"train-labels-idx1-ubyte\.gz: expected one label "
+    with pytest.raises(BadFileError, match=r"train-labels-idx1-ubyte\.gz: expected one label "
                                               r"per image .* \(6\), got 5"):
         read_mnist_idx(tmp_path)
 
@@ -205,11 +205,11 @@ def test_read_mnist_idx_bad_labels_and_images(tmp_path):
     fake_mnist(tmp_path)
     write(tmp_path / "t10k-labels-idx1-ubyte.gz", idx_bytes(np.array([1, 2, 10, 3], np.uint8)),
           compress=True)
-    with pytest.raises(BoltzpruneError, match=r"expected labels in 0\.\.9, found 10"):
+    with pytest.raises(BadFileError, match=r"expected labels in 0\.\.9, found 10"):
         read_mnist_idx(tmp_path)
     write(tmp_path / "train-images-idx3-ubyte.gz", idx_bytes(np.zeros((6, 20, 20), np.uint8)),
           compress=True)
-    with pytest.raises(BoltzpruneError, match=r"train-images-idx3-ubyte\.gz: expected uint8 "
+    with pytest.raises(BadFileError, match=r"train-images-idx3-ubyte\.gz: expected uint8 "
                                               r"MNIST images of shape \(n, 28, 28\), got uint8 "
                                               r"of shape \(6, 20, 20\)"):
         read_mnist_idx(tmp_path)
@@ -239,7 +239,7 @@ def test_download_file_with_wrong_checksum_leaves_nothing(tmp_path):
     src = write(tmp_path / "src.bin", b"payload")
     dest_dir = tmp_path / "out"
     wrong = "0" * 64
-    with pytest.raises(BoltzpruneError, match=rf"copy\.bin: checksum mismatch .* expected "
+    with pytest.raises(BadFileError, match=rf"copy\.bin: checksum mismatch .* expected "
                                               rf"SHA-256 {wrong}, got {sha256(src)}"):
         download_file(src.as_uri(), dest_dir / "copy.bin", sha256=wrong)
     assert list(dest_dir.iterdir()) == []
@@ -247,15 +247,15 @@ def test_download_file_with_wrong_checksum_leaves_nothing(tmp_path):
 
 def test_download_file_network_error(tmp_path):
     url = (tmp_path / "not-there").as_uri()
-    with pytest.raises(BoltzpruneError, match=rf"could not download {url}: "):
+    with pytest.raises(BadFileError, match=rf"could not download {url}: "):
         download_file(url, tmp_path / "out" / "x", sha256="0" * 64)
     assert list((tmp_path / "out").iterdir()) == []
 
 
 @pytest.mark.parametrize(("value", "error", "match"), [
-    ("abc", ValueError, r"sha256 must be 64 hex digits \(a SHA-256\), got 'abc'"),
-    ("g" * 64, ValueError, r"sha256 must be 64 hex digits"),
-    (None, TypeError, r"sha256 must be a hex SHA-256 string, got NoneType"),
+    ("abc", InvalidInputError, r"sha256 must be 64 hex digits \(a SHA-256\), got 'abc'"),
+    ("g" * 64, InvalidInputError, r"sha256 must be 64 hex digits"),
+    (None, InvalidTypeError, r"sha256 must be a hex SHA-256 string, got NoneType"),
 ])
 def test_download_file_bad_sha256(tmp_path, value, error, match):
     with pytest.raises(error, match=match):
@@ -284,7 +284,7 @@ def test_download_mnist_mismatch_raises_and_leaves_no_file(tmp_path):
     sums = {name: sha256(mirror / name) for name in MNIST_FILES}
     sums["t10k-images-idx3-ubyte.gz"] = "f" * 64
     dest = tmp_path / "mnist"
-    with pytest.raises(BoltzpruneError, match=r"t10k-images-idx3-ubyte\.gz: checksum mismatch"):
+    with pytest.raises(BadFileError, match=r"t10k-images-idx3-ubyte\.gz: checksum mismatch"):
         download_mnist(dest, base_url=mirror.as_uri(), checksums=sums)
     assert "t10k-images-idx3-ubyte.gz" not in {p.name for p in dest.iterdir()}
     assert not [p for p in dest.iterdir() if p.name.startswith(".")]
@@ -293,18 +293,19 @@ def test_download_mnist_mismatch_raises_and_leaves_no_file(tmp_path):
 def test_download_mnist_refuses_without_a_checksum(tmp_path):
     sums = dict.fromkeys(MNIST_FILES, "0" * 64)
     del sums["train-labels-idx1-ubyte.gz"]
-    with pytest.raises(BoltzpruneError, match=r"no checksum known for "
-                                              r"train-labels-idx1-ubyte\.gz; pass checksums="):
+    with pytest.raises(InvalidInputError, match=r"no checksum known for "
+                                                 r"train-labels-idx1-ubyte\.gz; pass checksums="):
         download_mnist(tmp_path, base_url="file:///nowhere/", checksums=sums)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_download_mnist_bad_arguments(tmp_path):
-    with pytest.raises(TypeError, match=r"checksums must be a mapping .* got list"):
+    with pytest.raises(InvalidTypeError, match=r"checksums must be a mapping .* got list"):
         download_mnist(tmp_path, checksums=["a"])
-    with pytest.raises(TypeError, match=r"base_url must be a non-empty str, got ''"):
+    with pytest.raises(InvalidTypeError, match=r"base_url must be a non-empty str, got ''"):
         download_mnist(tmp_path, base_url="")
-    with pytest.raises(TypeError, match=r"dest_dir must be a str or os.PathLike, got NoneType"):
+    with pytest.raises(InvalidTypeError,
+                       match=r"dest_dir must be a str or os.PathLike, got NoneType"):
         download_mnist(None)
 
 
@@ -347,13 +348,14 @@ def test_crop_and_binarize_empty_with_threshold():
 
 
 @pytest.mark.parametrize(("kwargs", "error", "match"), [
-    ({"crop": 14}, ValueError, r"crop must be an integer in 0\.\.13 .* got 14"),
-    ({"crop": -1}, ValueError, r"crop must be an integer in 0\.\.13 .* got -1"),
-    ({"crop": True}, TypeError, r"crop must be an integer in 0\.\.13, got True"),
-    ({"crop": 4.0}, TypeError, r"crop must be an integer in 0\.\.13, got 4\.0"),
-    ({"threshold": float("nan")}, ValueError, r"threshold must be a finite number or None, "
-                                              r"got nan"),
-    ({"threshold": "0.5"}, TypeError, r"threshold must be a finite number or None, got '0.5'"),
+    ({"crop": 14}, InvalidInputError, r"crop must be an integer in 0\.\.13 .* got 14"),
+    ({"crop": -1}, InvalidInputError, r"crop must be an integer in 0\.\.13 .* got -1"),
+    ({"crop": True}, InvalidTypeError, r"crop must be an integer in 0\.\.13, got True"),
+    ({"crop": 4.0}, InvalidTypeError, r"crop must be an integer in 0\.\.13, got 4\.0"),
+    ({"threshold": float("nan")}, InvalidInputError,
+     r"threshold must be a finite number or None, got nan"),
+    ({"threshold": "0.5"}, InvalidTypeError,
+     r"threshold must be a finite number or None, got '0.5'"),
 ])
 def test_crop_and_binarize_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
@@ -361,13 +363,14 @@ def test_crop_and_binarize_bad_arguments(kwargs, error, match):
 
 
 @pytest.mark.parametrize(("images", "error", "match"), [
-    ([[0] * 784], TypeError, r"images must be a numpy array .* got list"),
-    (np.zeros((2, 20, 20)), ValueError, r"images must have shape \(n, 28, 28\) or \(n, 784\), "
-                                        r"got \(2, 20, 20\)"),
-    (np.zeros(784), ValueError, r"got \(784,\)"),
-    (np.zeros((1, 28, 28), dtype=bool), TypeError, r"images must hold real numbers .* got bool"),
-    (np.full((1, 28, 28), np.nan), ValueError, r"images contains NaN"),
-    (np.zeros((0, 28, 28)), ValueError, r"images is empty .* pass threshold="),
+    ([[0] * 784], InvalidTypeError, r"images must be a numpy array .* got list"),
+    (np.zeros((2, 20, 20)), InvalidInputError,
+     r"images must have shape \(n, 28, 28\) or \(n, 784\), got \(2, 20, 20\)"),
+    (np.zeros(784), InvalidInputError, r"got \(784,\)"),
+    (np.zeros((1, 28, 28), dtype=bool), InvalidTypeError,
+     r"images must hold real numbers .* got bool"),
+    (np.full((1, 28, 28), np.nan), InvalidInputError, r"images contains NaN"),
+    (np.zeros((0, 28, 28)), InvalidInputError, r"images is empty .* pass threshold="),
 ])
 def test_crop_and_binarize_bad_images(images, error, match):
     with pytest.raises(error, match=match):
@@ -447,24 +450,25 @@ def test_idx_source_uses_the_official_split_and_train_threshold(tmp_path):
 
 
 def test_idx_source_with_missing_files(tmp_path):
-    with pytest.raises(BoltzpruneError, match=r"missing MNIST files: train-images-idx3-ubyte"):
+    with pytest.raises(BadFileError, match=r"missing MNIST files: train-images-idx3-ubyte"):
         load_digits("idx", idx_dir=tmp_path)
 
 
 @pytest.mark.parametrize(("args", "kwargs", "error", "match"), [
-    (("cifar",), {}, ValueError, r"source must be one of 'bundled', 'idx'; got 'cifar'"),
-    (("idx",), {}, ValueError, r"idx_dir must name the folder .* source='idx', got None"),
-    (("idx",), {"idx_dir": 5}, TypeError, r"idx_dir must be a str or os.PathLike, got int"),
-    ((), {"idx_dir": "mnist"}, ValueError, r"idx_dir is only used with source='idx'.* got "
+    (("cifar",), {}, InvalidInputError, r"source must be one of 'bundled', 'idx'; got 'cifar'"),
+    (("idx",), {}, InvalidInputError, r"idx_dir must name the folder .* source='idx', got None"),
+    (("idx",), {"idx_dir": 5}, InvalidTypeError, r"idx_dir must be a str or os.PathLike, got int"),
+    ((), {"idx_dir": "mnist"}, InvalidInputError, r"idx_dir is only used with source='idx'.* got "
                                            r"'mnist'"),
-    ((), {"test_fraction": 0}, ValueError, r"test_fraction must be in \(0, 1\), got 0"),
-    ((), {"test_fraction": 1.5}, ValueError, r"test_fraction must be in \(0, 1\), got 1\.5"),
-    ((), {"test_fraction": "0.2"}, TypeError, r"test_fraction must be a number"),
-    ((), {"test_fraction": 0.001}, ValueError, r"test_fraction must leave at least 10 digits "
-                                               r".* of the 5000 bundled digits, got 0\.001"),
-    ((), {"seed": -1}, ValueError, r"seed must be an integer in 0\.\.2\*\*32 - 1, got -1"),
-    ((), {"seed": None}, TypeError, r"seed must be an integer in 0\.\.2\*\*32 - 1, got None"),
-    ((), {"crop": 20}, ValueError, r"crop must be an integer in 0\.\.13"),
+    ((), {"test_fraction": 0}, InvalidInputError, r"test_fraction must be in \(0, 1\), got 0"),
+    ((), {"test_fraction": 1.5}, InvalidInputError, r"test_fraction must be in \(0, 1\), got 1\.5"),
+    ((), {"test_fraction": "0.2"}, InvalidTypeError, r"test_fraction must be a number"),
+    ((), {"test_fraction": 0.001}, InvalidInputError,
+     r"test_fraction must leave at least 10 digits .* of the 5000 bundled digits, got 0\.001"),
+    ((), {"seed": -1}, InvalidInputError, r"seed must be an integer in 0\.\.2\*\*32 - 1, got -1"),
+    ((), {"seed": None}, InvalidTypeError,
+     r"seed must be an integer in 0\.\.2\*\*32 - 1, got None"),
+    ((), {"crop": 20}, InvalidInputError, r"crop must be an integer in 0\.\.13"),
 ])
 def test_load_digits_bad_arguments(args, kwargs, error, match):
     with pytest.raises(error, match=match):

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from boltzprune import BoltzpruneError
 from boltzprune.data import pattern_stats, read_cifar10, read_idx
+from boltzprune.errors import BadFileError, InvalidInputError
 from boltzprune.io import load_checkpoint, save_rbm
 from boltzprune.models import init_rbm
 from boltzprune.pruning import n_to_remove, prune_mask
@@ -70,7 +70,7 @@ def test_read_idx_random_bytes(raw, tmp_path):
     p.write_bytes(raw)
     try:
         out = read_idx(p)
-    except BoltzpruneError:
+    except BadFileError:
         return
     assert isinstance(out, np.ndarray)
 
@@ -80,7 +80,7 @@ def test_read_idx_random_bytes(raw, tmp_path):
 def test_read_cifar_random_bytes(raw, binary, tmp_path):
     p = tmp_path / ("data_batch_1.bin" if binary else "data_batch_1")
     p.write_bytes(raw)
-    with pytest.raises(BoltzpruneError):
+    with pytest.raises(BadFileError):
         read_cifar10(p)
 
 
@@ -89,7 +89,7 @@ def test_read_cifar_random_bytes(raw, binary, tmp_path):
 def test_load_checkpoint_random_bytes(raw, tmp_path):
     p = tmp_path / "c.safetensors"
     p.write_bytes(raw)
-    with pytest.raises(BoltzpruneError):
+    with pytest.raises(BadFileError):
         load_checkpoint(p)
 
 
@@ -101,11 +101,11 @@ def test_pattern_stats_and_binary_validation(x):
 
     try:
         check_binary_matrix("x", x)
-    except ValueError as e:
+    except InvalidInputError as e:
         assert str(e).startswith("x ")
     try:
         pattern_stats(x.astype(np.uint8) if not np.isnan(x).any() else x)
-    except ValueError as e:
+    except InvalidInputError as e:
         assert "patches" in str(e)
 
 
@@ -119,9 +119,9 @@ def test_full_disk_stops_with_a_clear_error_and_keeps_earlier_files(tmp_path, mo
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(os, "fsync", no_space)
-    with pytest.raises(BoltzpruneError, match=r"could not write .*stage2.*No space left"):
+    with pytest.raises(BadFileError, match=r"could not write .*stage2.*No space left"):
         save_rbm(tmp_path / "stage2.safetensors", rbm)
-    with pytest.raises(BoltzpruneError, match="No space left"):
+    with pytest.raises(BadFileError, match="No space left"):
         save_rbm(good, rbm)  # an overwrite that fails leaves the old file intact
     assert good.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stage1.safetensors"]

@@ -6,15 +6,16 @@ from boltzprune.models import init_rbm
 from boltzprune.pruning import (
     BUILTIN_CRITERIA,
     ImportanceContext,
+    PruneConfig,
     available_criteria,
     compute_importance,
     n_to_remove,
     prune_mask,
     prune_rbm,
-    prune_retrain_loop,
+    prune_retrain,
     register_criterion,
 )
-from boltzprune.pruning.criteria import _REGISTRY
+from boltzprune.pruning.criteria import registry
 from boltzprune.sampling import SamplingConfig, sample_rbm
 from boltzprune.training import TrainConfig
 
@@ -128,8 +129,8 @@ def test_criteria_registry(tiny_rbm):
         with pytest.raises(ValueError, match=r"must return a tensor of shape \(5, 4\)"):
             compute_importance("bad_shape_test", ctx)
     finally:
-        _REGISTRY.pop("hidden_rate_test", None)
-        _REGISTRY.pop("bad_shape_test", None)
+        registry.unregister("hidden_rate_test")
+        registry.unregister("bad_shape_test")
     with pytest.raises(ValueError, match="unknown criterion 'nope'; available: variance"):
         compute_importance("nope", ctx)
 
@@ -140,10 +141,10 @@ def test_loop_equal_counts_across_criteria():
     rbm = init_rbm(6, 8, generator=g)
     counts = {}
     for c in BUILTIN_CRITERIA:
-        its = prune_retrain_loop(rbm, data, c, iterations=3, fraction=0.5,
-                                 train_config=TrainConfig(epochs=1),
-                                 sampling_config=SamplingConfig(n_samples=500, method="exact"),
-                                 seed=0)
+        its = prune_retrain(rbm, data, PruneConfig(c, iterations=3, fraction=0.5),
+                            retrain=TrainConfig(epochs=1),
+                            sampling=SamplingConfig(n_samples=500, method="exact"),
+                            seed=0).rounds
         counts[c] = [it.retrained.n_weights for it in its]
         for it in its:
             assert (it.retrained.W[~it.retrained.mask] == 0).all()

@@ -3,8 +3,10 @@ import math
 import pytest
 import torch
 
+from boltzprune.errors import InvalidInputError
 from boltzprune.evaluate import all_states, log_likelihood, log_marginal_visible, log_partition
-from boltzprune.models import RBM, init_rbm, remove_dead_hidden
+from boltzprune.models import RBM, init_rbm
+from boltzprune.pruning.units import remove_dead_hidden
 from tests.conftest import all_joint_states
 
 
@@ -79,7 +81,7 @@ def test_unit_removal_keeps_the_model_on_remaining_units(tiny_rbm):
 def test_removing_every_unit_is_refused(tiny_rbm):
     rbm = tiny_rbm.clone()
     rbm.mask[:] = False
-    with pytest.raises(ValueError, match="no hidden unit"):
+    with pytest.raises(ValueError, match="disconnected every unit of hidden layer 1"):
         remove_dead_hidden(rbm)
 
 
@@ -92,20 +94,28 @@ def test_removing_every_unit_is_refused(tiny_rbm):
      r"visible_on_fraction must have shape \(3,\)"),
 ])
 def test_init_validation(kwargs, match):
-    with pytest.raises((ValueError, TypeError), match=match):
+    with pytest.raises(InvalidInputError, match=match):
         init_rbm(generator=torch.Generator().manual_seed(0), **kwargs)
 
 
 def test_from_tensors_validation(tiny_rbm):
     t = tiny_rbm.tensors()
     t["b_h"] = torch.zeros(7)
-    with pytest.raises(ValueError, match="bias shapes"):
+    with pytest.raises(InvalidInputError, match="bias shapes"):
         RBM.from_tensors(t)
-    with pytest.raises(ValueError, match="missing"):
+    with pytest.raises(InvalidInputError, match="missing"):
         RBM.from_tensors({"W": tiny_rbm.W})
+    t = tiny_rbm.tensors()
+    t["hidden_index"] = torch.arange(tiny_rbm.n_hidden + 1)
+    with pytest.raises(InvalidInputError, match=r"hidden_index must have shape \(4,\)"):
+        RBM.from_tensors(t)
+    t = tiny_rbm.tensors()
+    t["W"] = tiny_rbm.W.reshape(-1)
+    with pytest.raises(InvalidInputError, match="W must be 2-D"):
+        RBM.from_tensors(t)
 
 
 def test_enumeration_limit():
     g = torch.Generator().manual_seed(0)
-    with pytest.raises(ValueError, match="at most 24"):
+    with pytest.raises(InvalidInputError, match="at most 24"):
         log_partition(init_rbm(30, 30, generator=g))

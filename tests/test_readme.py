@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from boltzprune.pruning.criteria import _REGISTRY
+from boltzprune.pruning.criteria import registry
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
@@ -21,7 +21,7 @@ def test_readme_example_runs(i, tmp_path, monkeypatch):
     try:
         exec(compile(BLOCKS[i], f"README.md block {i}", "exec"), {"__name__": "readme"})
     finally:
-        _REGISTRY.pop("hebbian", None)
+        registry.unregister("hebbian")
 
 
 TOML_BLOCKS = re.findall(r"```toml\n(.*?)```", README.read_text(), flags=re.S)
@@ -31,24 +31,26 @@ BASH_BLOCKS = re.findall(r"```bash\n(.*?)```", README.read_text(), flags=re.S)
 @pytest.mark.parametrize("i", range(len(TOML_BLOCKS)))
 def test_readme_toml_examples_are_valid(i, tmp_path):
     """Each TOML example is a valid experiment config or sweep file."""
-    from boltzprune.experiments.config_files import config_from_source
-    from boltzprune.experiments.sweep import plan_points, read_sweep_config
+    from boltzprune.app.configio import config_from_source
+    from boltzprune.app.rbm_patches.config import RBMPatchesConfig
+    from boltzprune.app.sweep.run import plan_points, read_sweep_config
 
     path = tmp_path / "example.toml"
     path.write_text(TOML_BLOCKS[i])
     if "[grid]" in TOML_BLOCKS[i]:
         assert plan_points(read_sweep_config(path))
     else:
-        assert config_from_source("rbm-patches", str(path))
+        assert config_from_source("rbm-patches", RBMPatchesConfig, str(path))
 
 
 def test_readme_commands_parse():
     """Every boltzprune command in the README's shell blocks parses, and its --config
-    presets and --set overrides give a valid config."""
+    configs and --set overrides give a valid config."""
     import shlex
 
-    from boltzprune.cli import _parser
-    from boltzprune.experiments.config_files import config_from_source
+    from boltzprune.app.cli import _parser
+    from boltzprune.app.configio import config_from_source
+    from boltzprune.app.experiments import EXPERIMENTS
 
     commands = [ln.split("boltzprune ", 1)[1] for b in BASH_BLOCKS for ln in b.splitlines()
                 if "boltzprune " in ln and not ln.lstrip().startswith("#")]
@@ -56,4 +58,5 @@ def test_readme_commands_parse():
     for c in commands:
         args = _parser().parse_args(shlex.split(c.split("&&")[0], comments=True))
         if getattr(args, "config", None) and args.command != "sweep":
-            config_from_source(args.command, args.config, args.overrides)
+            config_from_source(args.command, EXPERIMENTS[args.command].config_type,
+                               args.config, args.overrides)

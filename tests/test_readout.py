@@ -9,6 +9,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from boltzprune.errors import InvalidInputError, InvalidTypeError
 from boltzprune.evaluate.readout import (
     GenerationQuality,
     bootstrap_entropy,
@@ -200,66 +201,67 @@ def test_bootstrap_entropy_single_class_is_zero():
 
 def test_fit_classifier_validation():
     x, y = separable(50, 12)
-    with pytest.raises(ValueError, match="y must have 50 entries"):
+    with pytest.raises(InvalidInputError, match="y must have 50 entries"):
         fit_classifier(x, y[:-1], C=1.0)
-    with pytest.raises(ValueError, match="at least 2 classes, got 1"):
+    with pytest.raises(InvalidInputError, match="at least 2 classes, got 1"):
         fit_classifier(x, np.zeros(50, int), C=1.0)
     bad = x.copy()
     bad[0, 0] = np.nan
-    with pytest.raises(ValueError, match="x must be finite"):
+    with pytest.raises(InvalidInputError, match="x must be finite"):
         fit_classifier(bad, y, C=1.0)
-    with pytest.raises(ValueError, match="x must be 2-D"):
+    with pytest.raises(InvalidInputError, match="x must be 2-D"):
         fit_classifier(x[:, 0], y, C=1.0)
-    with pytest.raises(ValueError, match="C must be a finite number > 0, got 0"):
+    with pytest.raises(InvalidInputError, match="C must be a finite number > 0, got 0"):
         fit_classifier(x, y, C=0)
-    with pytest.raises(TypeError, match="C must be a finite number"):
+    with pytest.raises(InvalidTypeError, match="C must be a finite number"):
         fit_classifier(x, y, C=True)
-    with pytest.raises(ValueError, match="y must hold integer class labels"):
+    with pytest.raises(InvalidInputError, match="y must hold integer class labels"):
         fit_classifier(x, y + 0.5, C=1.0)
-    with pytest.raises(ValueError, match="y must be class labels >= 0, found -1"):
+    with pytest.raises(InvalidInputError, match="y must be class labels >= 0, found -1"):
         fit_classifier(x, np.where(y == 0, -1, y), C=1.0)
-    with pytest.raises(TypeError, match="max_iter must be an integer"):
+    with pytest.raises(InvalidTypeError, match="max_iter must be an integer"):
         fit_classifier(x, y, C=1.0, max_iter=10.0)
 
 
 def test_encoding_error_validation():
     x, y = separable(50, 13)
-    with pytest.raises(ValueError, match="test_x must have 12 columns"):
+    with pytest.raises(InvalidInputError, match="test_x must have 12 columns"):
         encoding_error(x, y, x[:, :5], y)
-    with pytest.raises(ValueError, match="test_y must have 50 entries"):
+    with pytest.raises(InvalidInputError, match="test_y must have 50 entries"):
         encoding_error(x, y, x, y[:10])
 
 
 def test_generation_quality_validation():
-    with pytest.raises(ValueError, match="samples must have 3 columns"):
+    with pytest.raises(InvalidInputError, match="samples must have 3 columns"):
         generation_quality(FixedProba(), np.zeros((4, 2)))
-    with pytest.raises(ValueError, match=r"classifier.classes_ must be class labels >= 0 and "
-                                         r"< 4, found 5"):
+    with pytest.raises(InvalidInputError, match=r"classifier.classes_ must be class labels >= 0 "
+                                                r"and < 4, found 5"):
         generation_quality(FixedProba(), np.zeros((4, 3)), n_classes=4)
-    with pytest.raises(TypeError, match="classifier must be a fitted classifier"):
+    with pytest.raises(InvalidTypeError, match="classifier must be a fitted classifier"):
         generation_quality(object(), np.zeros((4, 3)))
 
 
 def test_class_entropy_validation():
-    with pytest.raises(ValueError, match="must sum to 1, got 3"):
+    with pytest.raises(InvalidInputError, match="must sum to 1, got 3"):
         class_entropy(np.array([1.0, 2.0]))
-    with pytest.raises(ValueError, match="must be finite and >= 0, found -0.5"):
+    with pytest.raises(InvalidInputError, match="must be finite and >= 0, found -0.5"):
         class_entropy(np.array([1.5, -0.5]))
-    with pytest.raises(ValueError, match="non-empty 1-D"):
+    with pytest.raises(InvalidInputError, match="non-empty 1-D"):
         class_entropy(np.ones((2, 2)))
-    with pytest.raises(TypeError, match="integer labels or float fractions"):
+    with pytest.raises(InvalidTypeError, match="integer labels or float fractions"):
         class_entropy(np.array(["a", "b"]))
 
 
 def test_bootstrap_entropy_validation():
     labels = np.arange(10)
-    with pytest.raises(ValueError, match="at least 2 distinct sizes"):
+    with pytest.raises(InvalidInputError, match="at least 2 distinct sizes"):
         bootstrap_entropy(labels, [100, 100])
-    with pytest.raises(ValueError, match=r"sizes\[1\] must be an integer >= 1, got 0"):
+    with pytest.raises(InvalidInputError, match=r"sizes\[1\] must be an integer >= 1, got 0"):
         bootstrap_entropy(labels, [100, 0])
-    with pytest.raises(TypeError, match="sizes must be a sequence"):
+    with pytest.raises(InvalidTypeError, match="sizes must be a sequence"):
         bootstrap_entropy(labels, "100")
-    with pytest.raises(ValueError, match="labels must be class labels >= 0 and < 10, found 10"):
+    with pytest.raises(InvalidInputError,
+                       match="labels must be class labels >= 0 and < 10, found 10"):
         bootstrap_entropy(np.arange(11), [10, 20])
-    with pytest.raises(ValueError, match="n_resamples must be an integer >= 2, got 1"):
+    with pytest.raises(InvalidInputError, match="n_resamples must be an integer >= 2, got 1"):
         bootstrap_entropy(labels, [10, 20], n_resamples=1)

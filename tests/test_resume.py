@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from boltzprune.cli import main
+from boltzprune.app.cli import main
 from boltzprune.io import load_checkpoint
 
-RBM_ARGS = ["rbm-patches", "--seeds", "0", "--presets", "authors_code", "--criteria",
+RBM_ARGS = ["rbm-patches", "--seeds", "0", "--schedules", "authors_code", "--criteria",
             "variance", "abs_w", "--n-patches", "3000", "--fi-samples", "600", "--chains",
             "100", "--burn-in", "50", "--thin", "5", "--workers", "1", "--no-progress"]
 DBM_ARGS = ["dbm-mnist", "--seeds", "0", "--n-train", "300", "--iterations", "3",

@@ -7,9 +7,10 @@ import textwrap
 
 import pytest
 
-from boltzprune.cli import main
-from boltzprune.experiments.sweep import plan_points, read_sweep_config, run_sweep
-from boltzprune.report.sweep_report import aggregate, collect_rows
+from boltzprune.app.cli import main
+from boltzprune.app.experiments import EXPERIMENTS
+from boltzprune.app.sweep.report import aggregate, collect_rows
+from boltzprune.app.sweep.run import plan_points, read_sweep_config, run_sweep
 
 SMALL = """
 experiment = "rbm-patches"
@@ -76,11 +77,12 @@ def test_sweep_on_a_local_cluster(tmp_path, capsys):
     assert mean == pytest.approx(sum(var) / 3)
 
     # the sweep's run equals the same config run directly (everything is seeded)
-    from boltzprune.experiments.rbm_patches import run_rbm_patches
+    from boltzprune.app.runs import run_experiment
 
     point = next(p for p in plan_points(read_sweep_config(path))
                  if p.run_id == "criteria=heuristic,seeds=2")
-    run_rbm_patches(point.config, tmp_path / "direct", progress=False)
+    run_experiment(EXPERIMENTS["rbm-patches"], point.config, tmp_path / "direct",
+                   progress=False)
     direct = _rows(tmp_path / "direct" / "metrics.csv")
     assert direct == _rows(out / "runs" / point.run_id / "metrics.csv")
 
@@ -197,7 +199,10 @@ def test_dbm_rows_and_aggregate(tmp_path):
         '0,none,0,"[10, 20]",30,4,5,0,0.1,0.8,"[1.0]",\n'
         '0,variance,2,"[5, 10]",15,3,4,2,0.2,0.7,"[1.0]","[1, 2]"\n'
         '0,variance,1,"[8, 15]",23,4,5,1,0.15,0.75,"[1.0]","[1, 2]"\n')
-    rows = collect_rows("dbm-mnist", run, {"seeds": [0], "fraction": 0.1}, iterations=2)
+    from boltzprune.app.dbm_mnist.config import DBMMnistConfig
+
+    rows = collect_rows(EXPERIMENTS["dbm-mnist"], run, {"seeds": [0], "fraction": 0.1},
+                        DBMMnistConfig(iterations=2))
     assert rows == [{"seeds": "0", "fraction": "0.1", "seed": 0, "criterion": "variance",
                      "encoding_error": 0.2, "units_left": 7, "weights_left": 15,
                      "pixels_cut_off": 2, "confidence": 0.7}]
@@ -213,11 +218,14 @@ def test_rbm_rows_keep_a_grid_over_n_hidden(tmp_path):
     run = tmp_path / "run"
     run.mkdir()
     (run / "metrics.csv").write_text(
-        "preset,seed,criterion,iteration,stage,n_weights,n_hidden,log_likelihood,kl\n"
+        "schedule,seed,criterion,iteration,stage,n_weights,n_hidden,log_likelihood,kl\n"
         "paper,0,none,0,trained,910,35,-4.5,0.3\n"
         "paper,0,variance,1,pruned,455,30,-6.0,1.5\n"
         "paper,0,variance,1,retrained,455,30,-5.0,0.8\n")
-    rows = collect_rows("rbm-patches", run, {"n_hidden": 35, "seeds": [0]}, iterations=1)
+    from boltzprune.app.rbm_patches.config import RBMPatchesConfig
+
+    rows = collect_rows(EXPERIMENTS["rbm-patches"], run, {"n_hidden": 35, "seeds": [0]},
+                        RBMPatchesConfig(iterations=1))
     assert rows == [{"n_hidden": "35", "seeds": "0", "schedule": "paper", "seed": 0,
                      "criterion": "variance", "units_left": 30, "weights_left": 455,
                      "ll_pruned": -6.0, "ll_retrained": -5.0, "kl_retrained": 0.8}]
@@ -228,7 +236,7 @@ def test_sweep_record_notices_a_changed_base_but_not_workers(tmp_path):
     file is refused, another number of workers is not."""
     import dataclasses
 
-    from boltzprune.experiments.sweep import _open_sweep_dir, sweep_record
+    from boltzprune.app.sweep.run import _open_sweep_dir, sweep_record
 
     base = tmp_path / "base.toml"
     base.write_text("n_patches = 1000\n")
@@ -243,5 +251,5 @@ def test_sweep_record_notices_a_changed_base_but_not_workers(tmp_path):
     _open_sweep_dir(out, record(sweep))
     _open_sweep_dir(out, record(dataclasses.replace(sweep, workers=1)))  # accepted
     base.write_text("n_patches = 800\n")
-    with pytest.raises(ValueError, match="changed base file or preset"):
+    with pytest.raises(ValueError, match="changed base file or shipped config"):
         _open_sweep_dir(out, record(read_sweep_config(path)))

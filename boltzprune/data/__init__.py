@@ -1,5 +1,6 @@
 """Data: binarised natural-image patches, MNIST digits, and readers for user data files."""
 
+from boltzprune.data.arrays import ArrayData, read_array_data
 from boltzprune.data.files import read_cifar10
 from boltzprune.data.idx import download_mnist, read_idx, read_mnist_idx
 from boltzprune.data.mnist import DigitData, crop_and_binarize, load_digits
@@ -17,6 +18,7 @@ from boltzprune.data.patches import (
 )
 
 __all__ = [
+    "ArrayData",
     "DigitData",
     "crop_and_binarize",
     "download_mnist",
@@ -32,6 +34,7 @@ __all__ = [
     "make_patches",
     "pattern_stats",
     "photo_patches",
+    "read_array_data",
     "read_cifar10",
     "tile_patches",
 ]

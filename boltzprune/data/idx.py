@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from boltzprune._validate import BoltzpruneError
+from boltzprune.errors import BadFileError, InvalidInputError, InvalidTypeError
+from boltzprune.io import read_bytes
 
 __all__ = [
     "MNIST_BASE_URL",
@@ -74,27 +75,22 @@ _CHUNK = 1 << 20
 
 def _check_path(name: str, value: object) -> Path:
     if not isinstance(value, (str, os.PathLike)):
-        raise TypeError(f"{name} must be a str or os.PathLike, got {type(value).__name__}")
+        raise InvalidTypeError(f"{name} must be a str or os.PathLike, got {type(value).__name__}")
     return Path(value)
 
 
 def _read_bytes(path: Path) -> bytes:
     """The file's contents, gunzipped when it is gzip data."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise BoltzpruneError(f"{path}: no such file (expected an IDX file)") from None
-    except OSError as e:
-        raise BoltzpruneError(f"{path}: cannot read the file: {e}") from None
+    raw = read_bytes(path, "IDX file")
     if raw[:2] == _GZIP_MAGIC:
         try:
             return gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as e:
-            raise BoltzpruneError(f"{path}: expected gzip-compressed IDX data, but the gzip "
-                                  f"stream is damaged or truncated ({e})") from None
+            raise BadFileError(f"{path}: expected gzip-compressed IDX data, but the gzip "
+                               f"stream is damaged or truncated ({e})") from None
     if path.suffix == ".gz":
-        raise BoltzpruneError(f"{path}: expected gzip data (the name ends in .gz), but the file "
-                              f"does not start with the gzip magic 1f 8b")
+        raise BadFileError(f"{path}: expected gzip data (the name ends in .gz), but the file "
+                           f"does not start with the gzip magic 1f 8b")
     return raw
 
 
@@ -108,33 +104,33 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     int16, int32, float32 and float64 for types 0x09, 0x0B, 0x0C, 0x0D and 0x0E.
 
     A missing file, a wrong magic number, an unknown type code, or data shorter or longer
-    than the header promises raise BoltzpruneError naming the file.
+    than the header promises raise BadFileError naming the file.
     """
     path = _check_path("path", path)
     data = _read_bytes(path)
     if len(data) < 4:
-        raise BoltzpruneError(f"{path}: expected an IDX header (4-byte magic), got only "
-                              f"{len(data)} bytes")
+        raise BadFileError(f"{path}: expected an IDX header (4-byte magic), got only "
+                           f"{len(data)} bytes")
     zero, type_code, ndim = data[:2], data[2], data[3]
     if zero != b"\x00\x00" or type_code not in _IDX_TYPES:
-        raise BoltzpruneError(f"{path}: not an IDX file: expected the magic 00 00 TT ND with "
-                              f"type TT in {', '.join(f'{t:02x}' for t in _IDX_TYPES)}, got "
-                              f"{data[:4].hex(' ')}")
+        raise BadFileError(f"{path}: not an IDX file: expected the magic 00 00 TT ND with "
+                           f"type TT in {', '.join(f'{t:02x}' for t in _IDX_TYPES)}, got "
+                           f"{data[:4].hex(' ')}")
     if ndim == 0:
-        raise BoltzpruneError(f"{path}: expected an IDX file with at least 1 dimension, got 0")
+        raise BadFileError(f"{path}: expected an IDX file with at least 1 dimension, got 0")
     header = 4 + 4 * ndim
     if len(data) < header:
-        raise BoltzpruneError(f"{path}: truncated IDX header: expected {header} bytes for "
-                              f"{ndim} dimensions, got {len(data)}")
+        raise BadFileError(f"{path}: truncated IDX header: expected {header} bytes for "
+                           f"{ndim} dimensions, got {len(data)}")
     shape = tuple(int(s) for s in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
     dtype = np.dtype(_IDX_TYPES[type_code])
     expected = math.prod(shape) * dtype.itemsize
     got = len(data) - header
     if got != expected:
         kind = "truncated" if got < expected else "trailing bytes after the data"
-        raise BoltzpruneError(f"{path}: IDX data size mismatch ({kind}): the header gives shape "
-                              f"{shape} of {dtype.itemsize}-byte elements, i.e. {expected} "
-                              f"bytes, got {got}")
+        raise BadFileError(f"{path}: IDX data size mismatch ({kind}): the header gives shape "
+                           f"{shape} of {dtype.itemsize}-byte elements, i.e. {expected} "
+                           f"bytes, got {got}")
     arr = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
     return arr.astype(dtype.newbyteorder("="))  # a native-order, writable copy
 
@@ -151,17 +147,17 @@ def _find_file(folder: Path, stem: str) -> Path | None:
 def _read_split(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
     images, labels = read_idx(images_path), read_idx(labels_path)
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise BoltzpruneError(f"{images_path}: expected uint8 MNIST images of shape "
-                              f"(n, 28, 28), got {images.dtype} of shape {images.shape}")
+        raise BadFileError(f"{images_path}: expected uint8 MNIST images of shape "
+                           f"(n, 28, 28), got {images.dtype} of shape {images.shape}")
     if labels.dtype != np.uint8 or labels.ndim != 1:
-        raise BoltzpruneError(f"{labels_path}: expected uint8 MNIST labels of shape (n,), got "
-                              f"{labels.dtype} of shape {labels.shape}")
+        raise BadFileError(f"{labels_path}: expected uint8 MNIST labels of shape (n,), got "
+                           f"{labels.dtype} of shape {labels.shape}")
     if len(labels) != len(images):
-        raise BoltzpruneError(f"{labels_path}: expected one label per image of {images_path} "
-                              f"({len(images)}), got {len(labels)}")
+        raise BadFileError(f"{labels_path}: expected one label per image of {images_path} "
+                           f"({len(images)}), got {len(labels)}")
     if labels.size and labels.max() >= _N_CLASSES:
-        raise BoltzpruneError(f"{labels_path}: expected labels in 0..{_N_CLASSES - 1}, found "
-                              f"{int(labels.max())}")
+        raise BadFileError(f"{labels_path}: expected labels in 0..{_N_CLASSES - 1}, found "
+                           f"{int(labels.max())}")
     return images, labels.astype(np.int64)
 
 
@@ -174,18 +170,18 @@ def read_mnist_idx(folder: str | os.PathLike[str]
 
     Returns (x_train, y_train, x_test, y_test): x (n, 28, 28) uint8, y (n,) int64 in 0..9;
     n is 60,000 and 10,000 for the official files (smaller files are read as they are).
-    A missing folder or files raise BoltzpruneError listing what is missing.
+    A missing folder or files raise BadFileError listing what is missing.
     """
     folder = _check_path("folder", folder)
     if not folder.is_dir():
-        raise BoltzpruneError(f"{folder}: no such folder (expected a folder holding the MNIST "
-                              "IDX files)")
+        raise BadFileError(f"{folder}: no such folder (expected a folder holding the MNIST "
+                           "IDX files)")
     stems = [s for pair in _SPLITS.values() for s in pair]
     found = {s: _find_file(folder, s) for s in stems}
     missing = [s for s in stems if found[s] is None]
     if missing:
-        raise BoltzpruneError(f"{folder}: missing MNIST files: {', '.join(missing)} (each "
-                              "may also end in .gz)")
+        raise BadFileError(f"{folder}: missing MNIST files: {', '.join(missing)} (each "
+                           "may also end in .gz)")
     out: list[np.ndarray] = []
     for images_stem, labels_stem in _SPLITS.values():
         images_path, labels_path = found[images_stem], found[labels_stem]
@@ -205,10 +201,10 @@ def _sha256(path: Path) -> str:
 
 def _check_sha256(name: str, value: object) -> str:
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be a hex SHA-256 string, got {type(value).__name__}")
+        raise InvalidTypeError(f"{name} must be a hex SHA-256 string, got {type(value).__name__}")
     v = value.strip().lower()
     if len(v) != 64 or any(c not in "0123456789abcdef" for c in v):
-        raise ValueError(f"{name} must be 64 hex digits (a SHA-256), got {value!r}")
+        raise InvalidInputError(f"{name} must be 64 hex digits (a SHA-256), got {value!r}")
     return v
 
 
@@ -218,27 +214,27 @@ def download_file(url: str, path: str | os.PathLike[str], *, sha256: str,
 
     The data go to a temporary file in the same folder, are hashed, and the file is renamed
     to ``path`` (atomically, ``os.replace``) only when the hash matches. On a mismatch the
-    temporary file is deleted and BoltzpruneError names the file, the expected and the got
-    hash; a network error raises BoltzpruneError("could not download URL: reason"). The
+    temporary file is deleted and BadFileError names the file, the expected and the got
+    hash; a network error raises BadFileError("could not download URL: reason"). The
     folder is created when missing. Returns ``path``.
     """
     if not isinstance(url, str) or not url:
-        raise TypeError(f"url must be a non-empty str, got {url!r}")
+        raise InvalidTypeError(f"url must be a non-empty str, got {url!r}")
     path = _check_path("path", path)
     expected = _check_sha256("sha256", sha256)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
-        raise TypeError(f"timeout must be a number of seconds > 0, got {timeout!r}")
+        raise InvalidTypeError(f"timeout must be a number of seconds > 0, got {timeout!r}")
     if not timeout > 0:
-        raise ValueError(f"timeout must be a number of seconds > 0, got {timeout}")
+        raise InvalidInputError(f"timeout must be a number of seconds > 0, got {timeout}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise BoltzpruneError(f"{path.parent}: cannot create the download folder: {e}") from None
+        raise BadFileError(f"{path.parent}: cannot create the download folder: {e}") from None
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part",
                                         dir=path.parent)
     except OSError as e:
-        raise BoltzpruneError(f"{path.parent}: cannot write the download there: {e}") from None
+        raise BadFileError(f"{path.parent}: cannot write the download there: {e}") from None
     tmp = Path(tmp_name)
     try:
         h = hashlib.sha256()
@@ -249,16 +245,16 @@ def download_file(url: str, path: str | os.PathLike[str], *, sha256: str,
                         h.update(chunk)
                         out.write(chunk)
             except urllib.error.HTTPError as e:
-                raise BoltzpruneError(f"could not download {url}: HTTP {e.code} {e.reason}"
-                                      ) from None
+                raise BadFileError(f"could not download {url}: HTTP {e.code} {e.reason}"
+                                   ) from None
             except urllib.error.URLError as e:
-                raise BoltzpruneError(f"could not download {url}: {e.reason}") from None
+                raise BadFileError(f"could not download {url}: {e.reason}") from None
             except (OSError, ValueError) as e:  # timeouts, resets, malformed URLs
-                raise BoltzpruneError(f"could not download {url}: {e}") from None
+                raise BadFileError(f"could not download {url}: {e}") from None
         got = h.hexdigest()
         if got != expected:
-            raise BoltzpruneError(f"{path}: checksum mismatch for the download from {url}: "
-                                  f"expected SHA-256 {expected}, got {got}")
+            raise BadFileError(f"{path}: checksum mismatch for the download from {url}: "
+                               f"expected SHA-256 {expected}, got {got}")
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -284,18 +280,18 @@ def download_mnist(dest_dir: str | os.PathLike[str], *, base_url: str = MNIST_BA
     """
     dest = _check_path("dest_dir", dest_dir)
     if not isinstance(base_url, str) or not base_url:
-        raise TypeError(f"base_url must be a non-empty str, got {base_url!r}")
+        raise InvalidTypeError(f"base_url must be a non-empty str, got {base_url!r}")
     if checksums is None:
         checksums = MNIST_FILES
     elif not isinstance(checksums, Mapping):
-        raise TypeError(f"checksums must be a mapping of file name -> SHA-256 or None, got "
-                        f"{type(checksums).__name__}")
+        raise InvalidTypeError(f"checksums must be a mapping of file name -> SHA-256 or None, got "
+                               f"{type(checksums).__name__}")
     sums: dict[str, str] = {}
     for name in MNIST_FILES:
         value = checksums.get(name)
         if value is None:
-            raise BoltzpruneError(f"no checksum known for {name}; pass checksums= (a SHA-256 "
-                                  f"for each of {', '.join(MNIST_FILES)})")
+            raise InvalidInputError(f"no checksum known for {name}; pass checksums= (a "
+                                    f"SHA-256 for each of {', '.join(MNIST_FILES)})")
         sums[name] = _check_sha256(f"checksums[{name!r}]", value)
     if not base_url.endswith("/"):
         base_url += "/"

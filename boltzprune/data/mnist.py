@@ -34,8 +34,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from boltzprune._validate import BoltzpruneError, check_choice, check_fraction
+from boltzprune._validate import check_choice, check_fraction
 from boltzprune.data.idx import read_mnist_idx
+from boltzprune.errors import BadFileError, InvalidInputError, InvalidTypeError
 
 __all__ = ["DIGIT_SOURCES", "DigitData", "crop_and_binarize", "load_digits"]
 
@@ -75,10 +76,10 @@ class DigitData:
 
 def _check_crop(crop: object) -> int:
     if isinstance(crop, bool) or not isinstance(crop, (int, np.integer)):
-        raise TypeError(f"crop must be an integer in 0..{(_SIDE - 1) // 2}, got {crop!r}")
+        raise InvalidTypeError(f"crop must be an integer in 0..{(_SIDE - 1) // 2}, got {crop!r}")
     if not 0 <= crop <= (_SIDE - 1) // 2:
-        raise ValueError(f"crop must be an integer in 0..{(_SIDE - 1) // 2} (pixels removed on "
-                         f"each side of a 28 x 28 image), got {crop}")
+        raise InvalidInputError(f"crop must be an integer in 0..{(_SIDE - 1) // 2} (pixels removed "
+                                f"on each side of a 28 x 28 image), got {crop}")
     return int(crop)
 
 
@@ -97,33 +98,33 @@ def crop_and_binarize(images: np.ndarray, *, crop: int = 4, threshold: float | N
     """
     crop = _check_crop(crop)
     if not isinstance(images, np.ndarray):
-        raise TypeError(f"images must be a numpy array of shape (n, 28, 28) or (n, 784), got "
-                        f"{type(images).__name__}")
+        raise InvalidTypeError("images must be a numpy array of shape (n, 28, 28) or (n, 784), "
+                               f"got {type(images).__name__}")
     if images.dtype == bool or not (np.issubdtype(images.dtype, np.integer)
                                      or np.issubdtype(images.dtype, np.floating)):
-        raise TypeError(f"images must hold real numbers (integer or float dtype), got "
-                        f"{images.dtype}")
+        raise InvalidTypeError(f"images must hold real numbers (integer or float dtype), got "
+                               f"{images.dtype}")
     if images.ndim == 2 and images.shape[1] == _SIDE * _SIDE:
         images = images.reshape(-1, _SIDE, _SIDE)
     if images.ndim != 3 or images.shape[1:] != (_SIDE, _SIDE):
-        raise ValueError(f"images must have shape (n, 28, 28) or (n, 784), got "
-                         f"{images.shape}")
+        raise InvalidInputError(f"images must have shape (n, 28, 28) or (n, 784), got "
+                                f"{images.shape}")
     side = _SIDE - 2 * crop
     cropped = images[:, crop:crop + side, crop:crop + side]
     if np.issubdtype(cropped.dtype, np.floating) and np.isnan(cropped).any():
-        raise ValueError("images contains NaN; expected finite intensities")
+        raise InvalidInputError("images contains NaN; expected finite intensities")
     if threshold is None:
         if cropped.shape[0] == 0:
-            raise ValueError("images is empty (shape (0, 28, 28)): cannot take its mean as the "
-                             "threshold; pass threshold=")
+            raise InvalidInputError("images is empty (shape (0, 28, 28)): cannot take its mean as "
+                                    "the threshold; pass threshold=")
         thr = float(cropped.mean(dtype=np.float64))
     else:
         if isinstance(threshold, bool) or not isinstance(
                 threshold, (int, float, np.integer, np.floating)):
-            raise TypeError(f"threshold must be a finite number or None, got {threshold!r}")
+            raise InvalidTypeError(f"threshold must be a finite number or None, got {threshold!r}")
         thr = float(threshold)
         if not math.isfinite(thr):
-            raise ValueError(f"threshold must be a finite number or None, got {threshold}")
+            raise InvalidInputError(f"threshold must be a finite number or None, got {threshold}")
     x = (cropped > thr).astype(np.uint8).reshape(cropped.shape[0], side * side)
     return x, thr
 
@@ -150,8 +151,9 @@ def _split(images: np.ndarray, labels: np.ndarray, test_fraction: float, seed: i
     n = len(labels)
     n_test = math.ceil(test_fraction * n)
     if n_test < _N_CLASSES or n - n_test < _N_CLASSES:
-        raise ValueError(f"test_fraction must leave at least {_N_CLASSES} digits (one per class) "
-                         f"in each split of the {n} bundled digits, got {test_fraction}")
+        raise InvalidInputError(f"test_fraction must leave at least {_N_CLASSES} digits (one per "
+                                f"class) in each split of the {n} bundled digits, got "
+                                f"{test_fraction}")
     x_tr, x_te, y_tr, y_te = train_test_split(images, labels, test_size=test_fraction,
                                               stratify=labels, random_state=seed)
     return x_tr, y_tr, x_te, y_te
@@ -178,23 +180,24 @@ def load_digits(source: str = "bundled", *, idx_dir: str | os.PathLike[str] | No
     crop = _check_crop(crop)
     test_fraction = check_fraction("test_fraction", test_fraction)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer in 0..2**32 - 1, got {seed!r}")
+        raise InvalidTypeError(f"seed must be an integer in 0..2**32 - 1, got {seed!r}")
     if not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be an integer in 0..2**32 - 1, got {seed}")
+        raise InvalidInputError(f"seed must be an integer in 0..2**32 - 1, got {seed}")
     if source == "idx":
         if idx_dir is None:
-            raise ValueError("idx_dir must name the folder with the MNIST IDX files when "
-                             "source='idx', got None")
+            raise InvalidInputError("idx_dir must name the folder with the MNIST IDX files when "
+                                    "source='idx', got None")
         if not isinstance(idx_dir, (str, os.PathLike)):
-            raise TypeError(f"idx_dir must be a str or os.PathLike, got {type(idx_dir).__name__}")
+            raise InvalidTypeError("idx_dir must be a str or os.PathLike, got "
+                                   f"{type(idx_dir).__name__}")
         x_tr, y_tr, x_te, y_te = read_mnist_idx(idx_dir)
         if len(y_tr) == 0 or len(y_te) == 0:
-            raise BoltzpruneError(f"{idx_dir}: expected MNIST files with at least one training "
-                                  f"and one test image, got {len(y_tr)} and {len(y_te)}")
+            raise BadFileError(f"{idx_dir}: expected MNIST files with at least one training "
+                               f"and one test image, got {len(y_tr)} and {len(y_te)}")
     else:
         if idx_dir is not None:
-            raise ValueError(f"idx_dir is only used with source='idx'; with source='bundled' it "
-                             f"must be None, got {idx_dir!r}")
+            raise InvalidInputError("idx_dir is only used with source='idx'; with "
+                                    f"source='bundled' it must be None, got {idx_dir!r}")
         images, labels = _load_bundled()
         x_tr, y_tr, x_te, y_te = _split(images, labels, test_fraction, int(seed))
     x_train, thr = crop_and_binarize(x_tr, crop=crop)

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from boltzprune._validate import check_choice, check_positive_float, check_positive_int
+from boltzprune.errors import InvalidInputError, InvalidTypeError
 
 __all__ = [
     "PHOTOS",
@@ -48,21 +49,21 @@ SOURCES: tuple[str, ...] = ("tiles", "photos", "cifar")
 
 def _check_rng(rng: object) -> np.random.Generator:
     if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-                        f"got {type(rng).__name__}")
+        raise InvalidTypeError("rng must be a numpy.random.Generator "
+                               f"(np.random.default_rng(seed)), got {type(rng).__name__}")
     return rng
 
 
 def _check_names(arg: str, names: object) -> tuple[str, ...]:
     if isinstance(names, str) or not isinstance(names, Sequence):
-        raise TypeError(f"{arg} must be a sequence of photograph names such as ('camera',), "
-                        f"got {names!r}")
+        raise InvalidTypeError(f"{arg} must be a sequence of photograph names such as ('camera',), "
+                               f"got {names!r}")
     if len(names) == 0:
-        raise ValueError(f"{arg} must name at least one photograph, got an empty sequence")
+        raise InvalidInputError(f"{arg} must name at least one photograph, got an empty sequence")
     for name in names:
         if name not in PHOTOS:
-            raise ValueError(f"{arg}: unknown photograph {name!r}; valid names: "
-                             f"{', '.join(PHOTOS)}")
+            raise InvalidInputError(f"{arg}: unknown photograph {name!r}; valid names: "
+                                    f"{', '.join(PHOTOS)}")
     return tuple(names)
 
 
@@ -96,8 +97,8 @@ def _grid_centres(length: int, radius: float) -> np.ndarray:
     step = 2 * r + 1
     k = length // step
     if k == 0:
-        raise ValueError(f"radius {radius} needs tiles of at least {step} x {step} pixels, "
-                         f"got a side of {length}")
+        raise InvalidInputError(f"radius {radius} needs tiles of at least {step} x {step} pixels, "
+                                f"got a side of {length}")
     first = (length - k * step) // 2 + r
     return first + step * np.arange(k)
 
@@ -109,7 +110,7 @@ def load_photos(names: Sequence[str] = PHOTOS) -> list[np.ndarray]:
     """The named scikit-image photographs, float64 in [0, 1].
 
     Returns one array per name: (H, W, 3) for colour photographs (alpha dropped), (H, W)
-    for grey ones. Unknown names raise ValueError listing the valid ones (``PHOTOS``).
+    for grey ones. Unknown names raise InvalidInputError listing the valid ones (``PHOTOS``).
     """
     import skimage.data
     from skimage.util import img_as_float64
@@ -149,8 +150,8 @@ def photo_patches(n_patches: int = 90_000, radius: float = 2.1, *, rng: np.rando
     imgs = [_grey(im) for im in load_photos(names)]
     for name, img in zip(names, imgs, strict=True):
         if min(img.shape) < 2 * r + 1:
-            raise ValueError(f"radius {radius} does not fit into the photograph {name!r} of "
-                             f"shape {img.shape}")
+            raise InvalidInputError(f"radius {radius} does not fit into the photograph {name!r} of "
+                                    f"shape {img.shape}")
     offs = circle_offsets(radius)
     base, extra = divmod(n_patches, len(imgs))
     parts = []
@@ -181,10 +182,11 @@ def grid_patches(tiles: np.ndarray, radius: float = 2.1) -> np.ndarray:
     tiles = np.asarray(tiles)
     shape_ok = tiles.ndim == 3 or (tiles.ndim == 4 and tiles.shape[-1] == 3)
     if not shape_ok or tiles.shape[0] == 0:
-        raise ValueError(f"tiles must be (n, H, W) or (n, H, W, 3) with n >= 1, got shape "
-                         f"{tiles.shape}")
+        raise InvalidInputError(f"tiles must be (n, H, W) or (n, H, W, 3) with n >= 1, got shape "
+                                f"{tiles.shape}")
     if not (np.issubdtype(tiles.dtype, np.integer) or np.issubdtype(tiles.dtype, np.floating)):
-        raise TypeError(f"tiles must hold integer or float intensities, got dtype {tiles.dtype}")
+        raise InvalidTypeError("tiles must hold integer or float intensities, got dtype "
+                               f"{tiles.dtype}")
     n, height, width = tiles.shape[:3]
     ys = _grid_centres(height, radius)
     xs = _grid_centres(width, radius)
@@ -195,7 +197,7 @@ def grid_patches(tiles: np.ndarray, radius: float = 2.1) -> np.ndarray:
         acc = np.float64
     intensity = tiles.sum(axis=-1, dtype=acc) if tiles.ndim == 4 else tiles.astype(acc)
     if acc is np.float64 and not np.isfinite(intensity).all():
-        raise ValueError("tiles contain NaN or infinite values; expected finite intensities")
+        raise InvalidInputError("tiles contain NaN or infinite values; expected finite intensities")
     binary = (intensity > np.median(intensity)).astype(np.uint8).reshape(n, height * width)
     # flat pixel index of every circle pixel: (n_circles, n_pixels)
     cy = np.repeat(ys, len(xs))[:, None] + offs[:, 0]
@@ -226,11 +228,12 @@ def tile_patches(n_patches: int = 90_000, radius: float = 2.1, *, rng: np.random
     if (not isinstance(crop_range, Sequence) or len(crop_range) != 2
             or any(isinstance(c, bool) or not isinstance(c, (int, np.integer))
                    for c in crop_range)):
-        raise TypeError(f"crop_range must be a pair of integers (low, high), got {crop_range!r}")
+        raise InvalidTypeError("crop_range must be a pair of integers (low, high), got "
+                               f"{crop_range!r}")
     lo, hi = int(crop_range[0]), int(crop_range[1])
     if not 1 <= lo <= hi:
-        raise ValueError(f"crop_range must be (low, high) with 1 <= low <= high, got "
-                         f"{crop_range!r}")
+        raise InvalidInputError(f"crop_range must be (low, high) with 1 <= low <= high, got "
+                                f"{crop_range!r}")
     circles_per_tile = len(_grid_centres(tile_size, radius)) ** 2
     n_tiles = math.ceil(n_patches / circles_per_tile)
     names = _check_names("photos", photos)
@@ -259,20 +262,20 @@ def cifar_patches(images: np.ndarray, radius: float = 2.1, n_patches: int | None
     """
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError(f"images must be (n, 32, 32, 3) colour images, got shape "
-                         f"{images.shape}")
+        raise InvalidInputError(f"images must be (n, 32, 32, 3) colour images, got shape "
+                                f"{images.shape}")
     if n_patches is not None:
         n_patches = check_positive_int("n_patches", n_patches)
         if rng is None:
-            raise TypeError("cifar_patches: rng (a numpy.random.Generator) is required when "
-                            "n_patches is given, got None")
+            raise InvalidTypeError("cifar_patches: rng (a numpy.random.Generator) is required when "
+                                   "n_patches is given, got None")
         rng = _check_rng(rng)
     patches = grid_patches(images, radius)
     if n_patches is None:
         return patches
     if n_patches > len(patches):
-        raise ValueError(f"n_patches must be <= {len(patches)}, the number of patches "
-                         f"{images.shape[0]} images give, got {n_patches}")
+        raise InvalidInputError(f"n_patches must be <= {len(patches)}, the number of patches "
+                                f"{images.shape[0]} images give, got {n_patches}")
     return patches[np.sort(rng.choice(len(patches), n_patches, replace=False))]
 
 
@@ -289,10 +292,10 @@ def pattern_stats(patches: np.ndarray) -> dict[str, float | int]:
     """
     x = np.asarray(patches)
     if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
-        raise ValueError(f"patches must be 2-D (n_patches, n_pixels) and non-empty, got shape "
-                         f"{x.shape}")
+        raise InvalidInputError("patches must be 2-D (n_patches, n_pixels) and non-empty, got "
+                                f"shape {x.shape}")
     if not ((x == 0) | (x == 1)).all():
-        raise ValueError("patches must be binary (only 0 and 1), found other values")
+        raise InvalidInputError("patches must be binary (only 0 and 1), found other values")
     x = x.astype(np.uint8)
     n, n_pixels = x.shape
     if n_pixels <= 62:
@@ -333,8 +336,8 @@ def make_patches(source: str = "tiles", n_patches: int = 90_000, radius: float =
     if source == "photos":
         return photo_patches(n_patches, radius, rng=rng)
     if cifar_dir is None or cifar_dir == "":
-        raise ValueError("cifar_dir must be a folder with CIFAR-10 batches when source is "
-                         "'cifar', got None")
+        raise InvalidInputError("cifar_dir must be a folder with CIFAR-10 batches when source is "
+                                "'cifar', got None")
     from boltzprune.data.files import read_cifar10
 
     images, _ = read_cifar10(cifar_dir)

@@ -1,11 +1,5 @@
 """Evaluation: exact likelihood and pattern distributions."""
 
-from boltzprune.evaluate.likelihood import (
-    all_states,
-    log_likelihood,
-    log_marginal_visible,
-    log_partition,
-)
 from boltzprune.evaluate.patterns import (
     empirical_distribution,
     exact_fit,
@@ -13,6 +7,12 @@ from boltzprune.evaluate.patterns import (
     model_distribution,
     pattern_codes,
     rank_frequency,
+)
+from boltzprune.models.enumerate import (
+    all_states,
+    log_likelihood,
+    log_marginal_visible,
+    log_partition,
 )
 
 __all__ = [

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from boltzprune.evaluate.likelihood import MAX_ENUMERATED_UNITS, log_marginal_visible
+from boltzprune.errors import InvalidInputError
+from boltzprune.models.enumerate import MAX_ENUMERATED_UNITS, log_marginal_visible
 from boltzprune.models.rbm import RBM
 
 __all__ = ["pattern_codes", "empirical_distribution", "model_distribution", "kl_divergence",
@@ -18,7 +19,7 @@ def pattern_codes(x: torch.Tensor | np.ndarray) -> np.ndarray:
     """Integer code of each binary row of x: (n, n_units), unit 0 most significant -> (n,)."""
     x = np.asarray(x.cpu() if isinstance(x, torch.Tensor) else x)
     if x.ndim != 2 or not 0 < x.shape[1] <= 62:
-        raise ValueError(f"patterns must be 2-D with 1 to 62 units, got shape {x.shape}")
+        raise InvalidInputError(f"patterns must be 2-D with 1 to 62 units, got shape {x.shape}")
     weights = 1 << np.arange(x.shape[1] - 1, -1, -1, dtype=np.int64)
     return (x.astype(np.int64) * weights).sum(1)
 
@@ -27,7 +28,7 @@ def empirical_distribution(x: torch.Tensor | np.ndarray) -> np.ndarray:
     """Frequencies of all 2^n_units patterns in x: (n, n_units) -> (2^n_units,) summing to 1."""
     x = np.asarray(x.cpu() if isinstance(x, torch.Tensor) else x)
     if x.shape[1] > MAX_ENUMERATED_UNITS:
-        raise ValueError(f"at most {MAX_ENUMERATED_UNITS} units, got {x.shape[1]}")
+        raise InvalidInputError(f"at most {MAX_ENUMERATED_UNITS} units, got {x.shape[1]}")
     counts = np.bincount(pattern_codes(x), minlength=2 ** x.shape[1])
     return counts / counts.sum()
 
@@ -41,7 +42,8 @@ def kl_divergence(p: np.ndarray, q: np.ndarray) -> float:
     """KL(p || q) in nats for distributions over the same patterns; 0 log 0 = 0."""
     p, q = np.asarray(p, np.float64), np.asarray(q, np.float64)
     if p.shape != q.shape:
-        raise ValueError(f"distributions must have the same shape, got {p.shape} and {q.shape}")
+        raise InvalidInputError(f"distributions must have the same shape, got {p.shape} and "
+                                f"{q.shape}")
     nz = p > 0
     if np.any(q[nz] <= 0):
         return float("inf")
@@ -66,7 +68,7 @@ def exact_fit(rbm: RBM, p_data: np.ndarray) -> dict[str, float]:
     q = log_marginal_visible(rbm).cpu().numpy()
     p = np.asarray(p_data, np.float64)
     if p.shape != q.shape:
-        raise ValueError(f"p_data must have shape {q.shape}, got {p.shape}")
+        raise InvalidInputError(f"p_data must have shape {q.shape}, got {p.shape}")
     nz = p > 0
     ll = float(np.sum(p[nz] * q[nz]))
     entropy = float(-np.sum(p[nz] * np.log(p[nz])))

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from sklearn.linear_model import LogisticRegression
 
+from boltzprune.errors import InvalidInputError, InvalidTypeError
 from boltzprune.seeding import stage_rng
 
 __all__ = [
@@ -43,12 +44,13 @@ def _as_array(name: str, x: object) -> np.ndarray:
     if isinstance(x, torch.Tensor):
         return np.asarray(x.detach().cpu())
     if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(f"{name} must be a numpy array or torch tensor, got {type(x).__name__}")
+        raise InvalidTypeError(f"{name} must be a numpy array or torch tensor, got "
+                               f"{type(x).__name__}")
     try:
         arr = np.asarray(x)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a numpy array or torch tensor, got "
-                        f"{type(x).__name__}") from err
+        raise InvalidTypeError(f"{name} must be a numpy array or torch tensor, got "
+                               f"{type(x).__name__}") from err
     return arr
 
 
@@ -57,18 +59,19 @@ def _features(name: str, x: object, *, n_columns: int | None = None) -> np.ndarr
     arr = _as_array(name, x)
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
                                    or arr.dtype == np.bool_):
-        raise TypeError(f"{name} must be numeric, got dtype {arr.dtype}")
+        raise InvalidTypeError(f"{name} must be numeric, got dtype {arr.dtype}")
     if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}")
+        raise InvalidInputError(f"{name} must be 2-D (n_samples, n_features), got shape "
+                                f"{arr.shape}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"{name} must have at least one row and one column, got shape "
-                         f"{arr.shape}")
+        raise InvalidInputError(f"{name} must have at least one row and one column, got shape "
+                                f"{arr.shape}")
     if n_columns is not None and arr.shape[1] != n_columns:
-        raise ValueError(f"{name} must have {n_columns} columns, got shape {arr.shape}")
+        raise InvalidInputError(f"{name} must have {n_columns} columns, got shape {arr.shape}")
     arr = arr.astype(np.float64, copy=False)
     if not np.isfinite(arr).all():
-        raise ValueError(f"{name} must be finite, found {int((~np.isfinite(arr)).sum())} "
-                         "NaN/inf entries")
+        raise InvalidInputError(f"{name} must be finite, found {int((~np.isfinite(arr)).sum())} "
+                                "NaN/inf entries")
     return arr
 
 
@@ -77,41 +80,41 @@ def _labels(name: str, y: object, *, n: int | None = None,
     """A 1-D int64 vector of class labels >= 0 (and < n_classes when given)."""
     arr = _as_array(name, y)
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-D (n_samples,), got shape {arr.shape}")
+        raise InvalidInputError(f"{name} must be 1-D (n_samples,), got shape {arr.shape}")
     if n is not None and arr.shape[0] != n:
-        raise ValueError(f"{name} must have {n} entries to match the features, got "
-                         f"{arr.shape[0]}")
+        raise InvalidInputError(f"{name} must have {n} entries to match the features, got "
+                                f"{arr.shape[0]}")
     if arr.shape[0] == 0:
-        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+        raise InvalidInputError(f"{name} must not be empty, got shape {arr.shape}")
     if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.number):
-        raise TypeError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
+        raise InvalidTypeError(f"{name} must hold integer class labels, got dtype {arr.dtype}")
     if not np.issubdtype(arr.dtype, np.integer):
         if not np.isfinite(arr).all() or np.any(arr != np.round(arr)):
-            raise ValueError(f"{name} must hold integer class labels, found non-integer "
-                             "values")
+            raise InvalidInputError(f"{name} must hold integer class labels, found non-integer "
+                                    "values")
     out = arr.astype(np.int64)
     high = np.iinfo(np.int64).max if n_classes is None else n_classes
     bad = (out < 0) | (out >= high)
     if bad.any():
         upper = "" if n_classes is None else f" and < {n_classes}"
-        raise ValueError(f"{name} must be class labels >= 0{upper}, found {out[bad][0]}")
+        raise InvalidInputError(f"{name} must be class labels >= 0{upper}, found {out[bad][0]}")
     return out
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise InvalidTypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
     if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+        raise InvalidInputError(f"{name} must be an integer >= {minimum}, got {value}")
     return int(value)
 
 
 def _check_c(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"C must be a finite number > 0, got {value!r}")
+        raise InvalidTypeError(f"C must be a finite number > 0, got {value!r}")
     c = float(value)
     if not math.isfinite(c) or c <= 0:
-        raise ValueError(f"C must be a finite number > 0, got {value}")
+        raise InvalidInputError(f"C must be a finite number > 0, got {value}")
     return c
 
 
@@ -144,7 +147,7 @@ def fit_classifier(x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, *
     seed = _check_int("seed", seed, 0)
     n_distinct = np.unique(ya).size
     if n_distinct < 2:
-        raise ValueError(f"y must contain at least 2 classes, got {n_distinct}")
+        raise InvalidInputError(f"y must contain at least 2 classes, got {n_distinct}")
     clf = LogisticRegression(C=c, solver="lbfgs", max_iter=max_iter, random_state=seed)
     clf.fit(xa, ya)
     return clf
@@ -217,8 +220,8 @@ def generation_quality(classifier: LogisticRegression, samples: np.ndarray | tor
     """
     n_classes = _check_int("n_classes", n_classes, 1)
     if not hasattr(classifier, "predict_proba") or not hasattr(classifier, "classes_"):
-        raise TypeError("classifier must be a fitted classifier with predict_proba and "
-                        f"classes_, got {type(classifier).__name__}")
+        raise InvalidTypeError("classifier must be a fitted classifier with predict_proba and "
+                               f"classes_, got {type(classifier).__name__}")
     classes = _labels("classifier.classes_", classifier.classes_, n_classes=n_classes)
     n_features = getattr(classifier, "n_features_in_", None)
     xa = _features("samples", samples, n_columns=n_features)
@@ -254,7 +257,7 @@ def class_entropy(values: np.ndarray | torch.Tensor | Sequence[float]) -> float:
     """
     arr = _as_array("values", values)
     if arr.ndim != 1 or arr.shape[0] == 0:
-        raise ValueError(f"values must be a non-empty 1-D array, got shape {arr.shape}")
+        raise InvalidInputError(f"values must be a non-empty 1-D array, got shape {arr.shape}")
     if np.issubdtype(arr.dtype, np.integer):
         labels = _labels("values", arr)
         p = np.bincount(labels).astype(np.float64) / labels.size
@@ -262,15 +265,16 @@ def class_entropy(values: np.ndarray | torch.Tensor | Sequence[float]) -> float:
         p = arr.astype(np.float64)
         bad = ~np.isfinite(p) | (p < 0)
         if bad.any():
-            raise ValueError(f"values (fractions) must be finite and >= 0, found {p[bad][0]}")
+            raise InvalidInputError("values (fractions) must be finite and >= 0, found "
+                                    f"{p[bad][0]}")
         total = float(p.sum())
         if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"values (fractions) must sum to 1, got {total:.6g}; pass integer "
-                             "labels or normalised fractions")
+            raise InvalidInputError(f"values (fractions) must sum to 1, got {total:.6g}; pass "
+                                    "integer labels or normalised fractions")
         p = p / total
     else:
-        raise TypeError(f"values must be integer labels or float fractions, got dtype "
-                        f"{arr.dtype}")
+        raise InvalidTypeError(f"values must be integer labels or float fractions, got dtype "
+                               f"{arr.dtype}")
     nz = p[p > 0]
     return float(max(0.0, -np.sum(nz * np.log(nz))))
 
@@ -314,13 +318,13 @@ def bootstrap_entropy(labels: np.ndarray | torch.Tensor, sizes: Sequence[int], *
     n_resamples = _check_int("n_resamples", n_resamples, 2)
     seed = _check_int("seed", seed, 0)
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (Sequence, np.ndarray)):
-        raise TypeError(f"sizes must be a sequence of integers >= 1, got "
-                        f"{type(sizes).__name__}")
+        raise InvalidTypeError(f"sizes must be a sequence of integers >= 1, got "
+                               f"{type(sizes).__name__}")
     ks = np.array([_check_int(f"sizes[{i}]", k, 1) for i, k in enumerate(sizes)],
                   dtype=np.int64)
     if np.unique(ks).size < 2:
-        raise ValueError(f"sizes must hold at least 2 distinct sizes for the extrapolation, "
-                         f"got {ks.tolist()}")
+        raise InvalidInputError(f"sizes must hold at least 2 distinct sizes for the extrapolation, "
+                                f"got {ks.tolist()}")
 
     p_hat = np.bincount(lab, minlength=n_classes).astype(np.float64) / lab.size
     means = np.empty(ks.size)

@@ -5,16 +5,17 @@ from __future__ import annotations
 import torch
 
 from boltzprune._validate import check_positive_float
+from boltzprune.errors import InvalidInputError
 
 __all__ = ["variance_fi", "heuristic_fi", "bias_fi"]
 
 
 def _check_pair(v: torch.Tensor, h: torch.Tensor) -> None:
     if v.ndim != 2 or h.ndim != 2 or v.shape[0] != h.shape[0]:
-        raise ValueError(f"samples v and h must be 2-D with the same number of rows, got "
-                         f"shapes {tuple(v.shape)} and {tuple(h.shape)}")
+        raise InvalidInputError(f"samples v and h must be 2-D with the same number of rows, got "
+                                f"shapes {tuple(v.shape)} and {tuple(h.shape)}")
     if v.shape[0] == 0:
-        raise ValueError("samples are empty: need at least one joint sample (v, h)")
+        raise InvalidInputError("samples are empty: need at least one joint sample (v, h)")
 
 
 def variance_fi(v: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
@@ -38,7 +39,8 @@ def heuristic_fi(v: torch.Tensor, h: torch.Tensor, W: torch.Tensor, *,
     _check_pair(v, h)
     eps = check_positive_float("eps", eps)
     if W.shape != (v.shape[1], h.shape[1]):
-        raise ValueError(f"W must have shape {(v.shape[1], h.shape[1])}, got {tuple(W.shape)}")
+        raise InvalidInputError(f"W must have shape {(v.shape[1], h.shape[1])}, got "
+                                f"{tuple(W.shape)}")
     mv = v.double().mean(0).clamp(eps, 1 - eps)
     mh = h.double().mean(0).clamp(eps, 1 - eps)
     q = mh[None, :] * torch.sigmoid(torch.logit(mv)[:, None] + W.double() * (1 - mh[None, :]))
@@ -48,6 +50,6 @@ def heuristic_fi(v: torch.Tensor, h: torch.Tensor, W: torch.Tensor, *,
 def bias_fi(x: torch.Tensor) -> torch.Tensor:
     """F_{b_i, b_i} = Var(x_i) (eq. 9) for samples x: (n, n_units) -> (n_units,)."""
     if x.ndim != 2 or x.shape[0] == 0:
-        raise ValueError(f"samples must be 2-D and non-empty, got shape {tuple(x.shape)}")
+        raise InvalidInputError(f"samples must be 2-D and non-empty, got shape {tuple(x.shape)}")
     m = x.double().mean(0)
     return (m * (1 - m)).to(torch.float32)

@@ -18,7 +18,7 @@ __all__ = ["exact_fim"]
 
 def exact_fim(rbm: RBM) -> torch.Tensor:
     """The exact (P, P) FIM (float64) of ``rbm`` under its own distribution."""
-    from boltzprune.evaluate.likelihood import all_states, log_marginal_visible
+    from boltzprune.models.enumerate import all_states, log_marginal_visible
 
     n_v, n_h = rbm.n_visible, rbm.n_hidden
     p = log_marginal_visible(rbm).double().exp()  # (2^n_v,)

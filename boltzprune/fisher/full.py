@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
+from boltzprune.errors import InvalidInputError
 from boltzprune.fisher.stats import parameter_blocks, sufficient_statistics
 
 __all__ = ["FIMEigen", "sampled_fim", "fim_eigen", "parameter_mask"]
@@ -18,8 +19,8 @@ def sampled_fim(v: torch.Tensor, h: torch.Tensor, *, chunk: int = 8192) -> torch
     Accumulated in float64 chunks so memory stays O(chunk * P + P^2).
     """
     if v.ndim != 2 or h.ndim != 2 or v.shape[0] != h.shape[0] or v.shape[0] == 0:
-        raise ValueError(f"samples v and h must be 2-D, non-empty, with equal rows; got "
-                         f"{tuple(v.shape)} and {tuple(h.shape)}")
+        raise InvalidInputError(f"samples v and h must be 2-D, non-empty, with equal rows; got "
+                                f"{tuple(v.shape)} and {tuple(h.shape)}")
     n = v.shape[0]
     P = v.shape[1] * h.shape[1] + v.shape[1] + h.shape[1]
     second = torch.zeros(P, P, dtype=torch.float64, device=v.device)
@@ -63,8 +64,8 @@ def fim_eigen(F: torch.Tensor, mask: torch.Tensor, k: int = 10) -> FIMEigen:
     n_v, n_h = mask.shape
     keep = parameter_mask(mask)
     if F.shape != (keep.numel(), keep.numel()):
-        raise ValueError(f"F must be ({keep.numel()}, {keep.numel()}) for mask {tuple(mask.shape)}"
-                         f", got {tuple(F.shape)}")
+        raise InvalidInputError(f"F must be ({keep.numel()}, {keep.numel()}) for mask "
+                                f"{tuple(mask.shape)}, got {tuple(F.shape)}")
     sub = F[keep][:, keep].double()
     vals, vecs = torch.linalg.eigh((sub + sub.T) / 2)
     k = min(k, vals.numel())

@@ -22,6 +22,7 @@ import torch
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 from boltzprune._validate import check_positive_int
+from boltzprune.errors import InvalidInputError
 
 __all__ = ["MatrixFreeEigen", "leading_fim_eigen"]
 
@@ -59,17 +60,17 @@ def leading_fim_eigen(layers: list[torch.Tensor], masks: list[torch.Tensor], *, 
     """
     k = check_positive_int("k", k)
     if len(layers) < 2 or len(masks) != len(layers) - 1:
-        raise ValueError(f"need samples of at least 2 layers and one mask per weight matrix; "
-                         f"got {len(layers)} layers and {len(masks)} masks")
+        raise InvalidInputError("need samples of at least 2 layers and one mask per weight "
+                                f"matrix; got {len(layers)} layers and {len(masks)} masks")
     n = layers[0].shape[0]
     if n == 0 or any(x.ndim != 2 or x.shape[0] != n for x in layers):
-        raise ValueError("layer samples must be 2-D and non-empty with the same number of "
-                         f"rows; got shapes {[tuple(x.shape) for x in layers]}")
+        raise InvalidInputError("layer samples must be 2-D and non-empty with the same number of "
+                                f"rows; got shapes {[tuple(x.shape) for x in layers]}")
     sizes = [x.shape[1] for x in layers]
     for l, m in enumerate(masks):
         if tuple(m.shape) != (sizes[l], sizes[l + 1]):
-            raise ValueError(f"masks[{l}] must have shape {(sizes[l], sizes[l + 1])}, got "
-                             f"{tuple(m.shape)}")
+            raise InvalidInputError(f"masks[{l}] must have shape {(sizes[l], sizes[l + 1])}, got "
+                                    f"{tuple(m.shape)}")
     X = [x.double() for x in layers]
     M = [m.double().to(X[0].device) for m in masks]
     wsz = [sizes[l] * sizes[l + 1] for l in range(len(masks))]

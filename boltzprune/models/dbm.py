@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import torch
 
-from boltzprune._validate import check_positive_float, check_positive_int
+from boltzprune._validate import check_fraction, check_positive_float, check_positive_int
+from boltzprune.errors import InvalidInputError
 from boltzprune.models.rbm import RBM
 from boltzprune.seeding import uniform
 
@@ -25,6 +26,11 @@ class MeanFieldConfig:
     max_iter: int = 50  # paper: up to 50 updates
     tol: float = 1e-7  # stop when no marginal moves more than this
     damping: float = 0.0  # mu <- damping * mu + (1 - damping) * update
+
+    def __post_init__(self) -> None:
+        check_positive_int("max_iter", self.max_iter)
+        check_positive_float("tol", self.tol, allow_zero=True)
+        check_fraction("damping", self.damping, zero=True)
 
 
 @dataclass
@@ -66,6 +72,11 @@ class DBM:
         return DBM([w.clone() for w in self.weights], [m.clone() for m in self.masks],
                    [b.clone() for b in self.biases], [i.clone() for i in self.hidden_index])
 
+    def to(self, device: str | torch.device) -> DBM:
+        """The same DBM with every tensor on ``device``."""
+        return DBM(*([t.to(device) for t in ts] for ts in
+                     (self.weights, self.masks, self.biases, self.hidden_index)))
+
     def layer_rbm(self, l: int) -> RBM:
         """Layer pair (l-1, l) as an RBM view (shares tensors), l = 1..L."""
         return RBM(self.weights[l - 1], self.biases[l - 1], self.biases[l], self.masks[l - 1],
@@ -87,14 +98,14 @@ class DBM:
         need = {f"W{l}" for l in range(1, L + 1)} | {f"mask{l}" for l in range(1, L + 1)} \
             | {f"index{l}" for l in range(1, L + 1)} | {f"b{l}" for l in range(L + 1)}
         if L == 0 or need - set(t):
-            raise ValueError(f"DBM tensors are missing {sorted(need - set(t)) or ['W1']}")
+            raise InvalidInputError(f"DBM tensors are missing {sorted(need - set(t)) or ['W1']}")
         masks = [t[f"mask{l}"].to(torch.bool) for l in range(1, L + 1)]
         weights = [t[f"W{l}"].float() * m for l, m in zip(range(1, L + 1), masks, strict=True)]
         try:
             return cls(weights, masks, [t[f"b{l}"].float() for l in range(L + 1)],
                        [t[f"index{l}"].long() for l in range(1, L + 1)])
         except AssertionError:
-            raise ValueError("DBM tensors have inconsistent shapes") from None
+            raise InvalidInputError("DBM tensors have inconsistent shapes") from None
 
     # -- conditionals -----------------------------------------------------------------
     def _input(self, l: int, below: torch.Tensor | None, above: torch.Tensor | None
@@ -133,8 +144,6 @@ class DBM:
         (Salakhutdinov & Larochelle 2010), then damped fixed-point updates until the largest
         change is below ``tol`` or ``max_iter`` sweeps. Returns [v, mu_1, ..., mu_L].
         """
-        check_positive_int("max_iter", config.max_iter)
-        check_positive_float("tol", config.tol, allow_zero=True)
         vw = v @ self.weights[0]  # the clamped visible layer's input to h1, computed once
         mus = [v]
         for l in range(1, self.n_layers + 1):
@@ -173,20 +182,20 @@ def init_dbm(sizes: list[int], *, generator: torch.Generator, weight_std: float 
     """A new DBM: W ~ N(0, weight_std^2), b_v = visible_bias, hidden biases = hidden_bias
     (paper 4.3.2: 0.1, -1, -2). ``masks[l]`` (n_l, n_{l+1}) bool or None (dense)."""
     if len(sizes) < 2:
-        raise ValueError(f"sizes must list the visible and at least one hidden layer, got "
-                         f"{sizes}")
+        raise InvalidInputError(f"sizes must list the visible and at least one hidden layer, got "
+                                f"{sizes}")
     sizes = [check_positive_int("layer size", n) for n in sizes]
     masks = masks or [None] * (len(sizes) - 1)
     if len(masks) != len(sizes) - 1:
-        raise ValueError(f"masks must have {len(sizes) - 1} entries, got {len(masks)}")
+        raise InvalidInputError(f"masks must have {len(sizes) - 1} entries, got {len(masks)}")
     ws, ms = [], []
     for l in range(len(sizes) - 1):
         shape = (sizes[l], sizes[l + 1])
         m = masks[l]
         m = torch.ones(shape, dtype=torch.bool) if m is None else m.cpu()
         if tuple(m.shape) != shape or m.dtype != torch.bool:
-            raise ValueError(f"masks[{l}] must be a bool tensor of shape {shape}, got "
-                             f"{m.dtype} {tuple(m.shape)}")
+            raise InvalidInputError(f"masks[{l}] must be a bool tensor of shape {shape}, got "
+                                    f"{m.dtype} {tuple(m.shape)}")
         ws.append(torch.randn(shape, generator=generator) * weight_std * m)
         ms.append(m.clone())
     bs = [torch.full((sizes[0],), float(visible_bias))] + \

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from boltzprune._validate import check_binary_matrix, check_mask, check_positive_int
+from boltzprune.errors import InvalidInputError
 from boltzprune.seeding import uniform
 
 __all__ = ["RBM", "init_rbm"]
@@ -73,14 +74,21 @@ class RBM:
     def from_tensors(cls, t: dict[str, torch.Tensor]) -> RBM:
         missing = {"W", "b_v", "b_h", "mask", "hidden_index"} - set(t)
         if missing:
-            raise ValueError(f"RBM tensors are missing {sorted(missing)}")
+            raise InvalidInputError(f"RBM tensors are missing {sorted(missing)}")
         W = t["W"].to(torch.float32)
+        if W.ndim != 2:
+            raise InvalidInputError(f"W must be 2-D (n_visible, n_hidden), got shape "
+                                    f"{tuple(W.shape)}")
         mask = check_mask("mask", t["mask"], tuple(W.shape))
         b_v, b_h = t["b_v"].to(torch.float32), t["b_h"].to(torch.float32)
         if b_v.shape != (W.shape[0],) or b_h.shape != (W.shape[1],):
-            raise ValueError(f"bias shapes {tuple(b_v.shape)}, {tuple(b_h.shape)} do not match "
-                             f"W of shape {tuple(W.shape)}")
-        return cls(W * mask, b_v, b_h, mask, t["hidden_index"].to(torch.int64))
+            raise InvalidInputError(f"bias shapes {tuple(b_v.shape)}, {tuple(b_h.shape)} do not "
+                                    f"match W of shape {tuple(W.shape)}")
+        index = t["hidden_index"].to(torch.int64)
+        if index.shape != (W.shape[1],):
+            raise InvalidInputError(f"hidden_index must have shape ({W.shape[1]},) to match W of "
+                                    f"shape {tuple(W.shape)}, got {tuple(index.shape)}")
+        return cls(W * mask, b_v, b_h, mask, index)
 
     # -- conditionals (eq. 7) -----------------------------------------------------------
     def p_h(self, v: torch.Tensor) -> torch.Tensor:
@@ -142,8 +150,8 @@ def init_rbm(
     if visible_on_fraction is not None:
         frac = torch.as_tensor(visible_on_fraction, dtype=torch.float32)
         if frac.shape != (n_visible,):
-            raise ValueError(f"visible_on_fraction must have shape ({n_visible},), "
-                             f"got {tuple(frac.shape)}")
+            raise InvalidInputError(f"visible_on_fraction must have shape ({n_visible},), "
+                                    f"got {tuple(frac.shape)}")
         b_v = torch.logit(frac.clamp(1e-3, 1 - 1e-3))
     else:
         b_v = torch.full((n_visible,), float(visible_bias))

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 import torch
 
 from boltzprune._validate import check_fraction
-from boltzprune.models.masks import remove_dead_hidden
+from boltzprune.errors import InvalidInputError, InvalidTypeError
+from boltzprune.models.dbm import DBM
 from boltzprune.models.rbm import RBM
+from boltzprune.pruning.units import remove_dead_units
 
-__all__ = ["n_to_remove", "prune_mask", "PruneResult", "prune_rbm"]
+__all__ = ["n_to_remove", "prune_mask", "PruneResult", "prune_model", "prune_rbm"]
 
 
 def n_to_remove(n_weights: int, fraction: float) -> int:
@@ -40,27 +42,27 @@ def prune_mask(
     """
     fraction = check_fraction("fraction", fraction)
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool or mask.ndim != 2:
-        raise TypeError(f"mask must be a 2-D boolean torch.Tensor, got {_describe(mask)}")
+        raise InvalidTypeError(f"mask must be a 2-D boolean torch.Tensor, got {_describe(mask)}")
     if not isinstance(importance, torch.Tensor) or importance.shape != mask.shape:
         got = tuple(importance.shape) if isinstance(importance, torch.Tensor) else importance
-        raise ValueError(f"importance must be a tensor of the mask's shape {tuple(mask.shape)}, "
-                         f"got {got}")
+        raise InvalidInputError(f"importance must be a tensor of the mask's shape "
+                                f"{tuple(mask.shape)}, got {got}")
     idx = mask.reshape(-1).nonzero().squeeze(1)
     n = idx.numel()
     if n == 0:
-        raise ValueError("the mask has no weights left to prune")
+        raise InvalidInputError("the mask has no weights left to prune")
     values = importance.reshape(-1)[idx].to(torch.float64).cpu()
     if torch.isnan(values).any():
-        raise ValueError("importance is NaN for some existing weights")
+        raise InvalidInputError("importance is NaN for some existing weights")
     k = n_to_remove(n, fraction)
     if k >= n:
-        raise ValueError(f"pruning {fraction:g} of {n} weights would remove all of them")
+        raise InvalidInputError(f"pruning {fraction:g} of {n} weights would remove all of them")
     if zero_rule and float(values.min()) >= 0:  # zeros are the least important weights
         zeros = values == 0
         if int(zeros.sum()) > k:
             k = int(zeros.sum())
             if k == n:
-                raise ValueError("every remaining weight has zero importance; "
+                raise InvalidInputError("every remaining weight has zero importance; "
                                  "the zero rule would remove all of them")
     perm = torch.randperm(n, generator=generator)  # random order first, then a stable sort:
     order = perm[torch.sort(values[perm], stable=True).indices]  # ties fall in random order
@@ -71,23 +73,59 @@ def prune_mask(
 
 @dataclass
 class PruneResult:
-    """The pruned RBM, how many weights were cut, and which hidden units (original
-    indices) were removed because they lost every weight."""
+    """A pruned model (a new one), the weights the criterion cut per weight matrix (before
+    unit removal), per hidden layer the original indices of the units removed because they
+    lost their connections, and the visible units left without any weight."""
 
-    rbm: RBM
-    n_removed_weights: int
-    removed_hidden: torch.Tensor
+    model: RBM | DBM
+    n_cut: list[int]
+    removed_units: list[torch.Tensor]
+    dead_visible: torch.Tensor
+
+    @property
+    def rbm(self) -> RBM:
+        """The pruned RBM (single-layer models)."""
+        assert isinstance(self.model, RBM)
+        return self.model
+
+    @property
+    def n_removed_weights(self) -> int:
+        return sum(self.n_cut)
+
+    @property
+    def removed_hidden(self) -> torch.Tensor:
+        """Original indices of the removed hidden units (single-layer models)."""
+        return self.removed_units[0]
+
+
+def prune_model(model: RBM | DBM, importances: list[torch.Tensor], fraction: float, *,
+                generator: torch.Generator, zero_rule: bool = False) -> PruneResult:
+    """Cut ``fraction`` of each weight matrix's remaining weights, the least important first
+    (with ``zero_rule`` all zero-importance weights when they are more, paper 2.4), then
+    remove the hidden units left disconnected. ``importances``: one tensor of each matrix's
+    shape. ``model`` is not changed."""
+    masks = [model.mask] if isinstance(model, RBM) else model.masks
+    if len(importances) != len(masks):
+        raise InvalidInputError(f"need one importance tensor per weight matrix ({len(masks)}), "
+                                f"got {len(importances)}")
+    new_masks = [prune_mask(m, imp, fraction, generator=generator, zero_rule=zero_rule)
+                 for m, imp in zip(masks, importances, strict=True)]
+    n_cut = [int(m.sum() - n.sum()) for m, n in zip(masks, new_masks, strict=True)]
+    if isinstance(model, RBM):
+        cut: RBM | DBM = RBM(model.W * new_masks[0], model.b_v.clone(), model.b_h.clone(),
+                             new_masks[0], model.hidden_index.clone())
+    else:
+        cut = model.clone()
+        cut.masks = new_masks
+        cut.weights = [w * m for w, m in zip(cut.weights, new_masks, strict=True)]
+    r = remove_dead_units(cut)
+    return PruneResult(r.model, n_cut, r.removed, r.dead_visible)
 
 
 def prune_rbm(rbm: RBM, importance: torch.Tensor, fraction: float, *,
               generator: torch.Generator, zero_rule: bool = False) -> PruneResult:
-    """Prune ``rbm`` (a new RBM is returned): cut weights, then remove dead hidden units."""
-    new_mask = prune_mask(rbm.mask, importance, fraction, generator=generator,
-                          zero_rule=zero_rule)
-    pruned = RBM(rbm.W * new_mask, rbm.b_v.clone(), rbm.b_h.clone(), new_mask,
-                 rbm.hidden_index.clone())
-    small, removed = remove_dead_hidden(pruned)
-    return PruneResult(small, rbm.n_weights - pruned.n_weights, removed)
+    """``prune_model`` for an RBM and its one importance tensor."""
+    return prune_model(rbm, [importance], fraction, generator=generator, zero_rule=zero_rule)
 
 
 def _describe(x: object) -> str:

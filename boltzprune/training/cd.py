@@ -17,14 +17,15 @@ import torch
 from tqdm.auto import tqdm
 
 from boltzprune._validate import (
-    BoltzpruneError,
+    check_bool,
     check_choice,
     check_positive_float,
     check_positive_int,
 )
+from boltzprune.errors import DivergenceError, InvalidInputError, InvalidTypeError
 from boltzprune.models.rbm import RBM, as_binary
 from boltzprune.seeding import uniform
-from boltzprune.training.schedules import LR_SCHEDULES, learning_rates, momenta
+from boltzprune.training.schedules import check_schedule, learning_rates, momenta
 
 __all__ = ["TrainConfig", "TrainResult", "train_rbm", "cd_statistics", "PAPER_RBM",
            "AUTHORS_CODE_RBM"]
@@ -53,6 +54,21 @@ class TrainConfig:
     up_factor: float = 1.0  # p(h|v) = sigma(up_factor * v W + b_h); 2 = DBM pretraining
     down_factor: float = 1.0  # p(v|h) = sigma(down_factor * W h + b_v); 2 = DBM pretraining
 
+    def __post_init__(self) -> None:
+        check_schedule(self)
+        check_positive_int("k", self.k)
+        check_bool("persistent", self.persistent)
+        check_positive_float("max_abs_weight", self.max_abs_weight)
+        check_choice("backend", self.backend, BACKENDS)
+        check_positive_float("up_factor", self.up_factor)
+        check_positive_float("down_factor", self.down_factor)
+        if self.backend == "compiled" and (self.batch_size != 1 or self.up_factor != 1
+                                           or self.down_factor != 1):
+            raise InvalidInputError(
+                "backend 'compiled' needs batch_size 1 and up/down factors 1; got batch_size "
+                f"{self.batch_size}, up_factor {self.up_factor:g}, down_factor "
+                f"{self.down_factor:g}")
+
 
 # The schedule the paper states (section 4.3.1).
 PAPER_RBM = TrainConfig()
@@ -71,21 +87,6 @@ class TrainResult:
     reconstruction_error: list[float] = field(default_factory=list)  # mean |v0 - p(v|h0)|^2
     learning_rates: list[float] = field(default_factory=list)
     momenta: list[float] = field(default_factory=list)
-
-
-def validate_train_config(cfg: TrainConfig) -> None:
-    if not isinstance(cfg, TrainConfig):
-        raise TypeError(f"config must be a TrainConfig, got {type(cfg).__name__}")
-    check_positive_int("epochs", cfg.epochs)
-    check_positive_int("batch_size", cfg.batch_size)
-    check_positive_int("k", cfg.k)
-    check_choice("lr_schedule", cfg.lr_schedule, LR_SCHEDULES)
-    check_choice("backend", cfg.backend, BACKENDS)
-    check_positive_float("max_abs_weight", cfg.max_abs_weight)
-    check_positive_float("up_factor", cfg.up_factor)
-    check_positive_float("down_factor", cfg.down_factor)
-    learning_rates(cfg.lr_schedule, cfg.lr_start, cfg.lr_end, cfg.epochs)
-    momenta(cfg.initial_momentum, cfg.momentum, cfg.momentum_switch_epoch, cfg.epochs)
 
 
 class _Uniforms:
@@ -115,14 +116,15 @@ class _Uniforms:
 def _use_compiled(cfg: TrainConfig, rbm: RBM) -> bool:
     if cfg.backend == "torch":
         return False
-    ok = (cfg.batch_size == 1 and rbm.device.type == "cpu" and cfg.up_factor == 1
-          and cfg.down_factor == 1)
-    if cfg.backend == "compiled" and not ok:
-        raise ValueError("backend 'compiled' needs batch_size 1 on the CPU and up/down "
-                         f"factors 1; got batch_size {cfg.batch_size} on {rbm.device}")
+    if cfg.backend == "compiled":  # the config checked batch size and factors
+        if rbm.device.type != "cpu":
+            raise InvalidInputError(f"backend 'compiled' runs on the CPU only; the RBM is on "
+                                    f"{rbm.device}")
+        return True
     # "auto": the scalar loop wins while per-operator overhead dominates (13 x 70: 10x the
     # NumPy loop); for 784 x 500 PyTorch's GEMV path was 1.9x faster (benchmarks/run.py)
-    return ok and (cfg.backend == "compiled" or rbm.W.numel() <= COMPILED_MAX_WEIGHTS)
+    return (cfg.batch_size == 1 and rbm.device.type == "cpu" and cfg.up_factor == 1
+            and cfg.down_factor == 1 and rbm.W.numel() <= COMPILED_MAX_WEIGHTS)
 
 
 def _torch_epoch(rbm, vel, data, order, uni, lr, mom, cfg, chain, bar):
@@ -206,12 +208,13 @@ def train_rbm(
 
     data: (n_samples, n_visible) binary. The data are shuffled every epoch with
     ``generator``, which also drives all sampling. Momentum (velocity) starts at zero, as
-    after pruning in the paper. Raises BoltzpruneError when the parameters stop being
+    after pruning in the paper. Raises DivergenceError when the parameters stop being
     finite or a weight exceeds ``config.max_abs_weight``.
     """
-    validate_train_config(config)
+    if not isinstance(config, TrainConfig):
+        raise InvalidTypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     if not isinstance(rbm, RBM):
-        raise TypeError(f"rbm must be an RBM, got {type(rbm).__name__}")
+        raise InvalidTypeError(f"rbm must be an RBM, got {type(rbm).__name__}")
     data = as_binary("data", data, rbm)
     rbm = rbm.clone()
     lrs = learning_rates(config.lr_schedule, config.lr_start, config.lr_end, config.epochs)
@@ -249,11 +252,11 @@ def train_rbm(
 def _check_health(rbm: RBM, cfg: TrainConfig, where: str) -> None:
     finite = all(bool(torch.isfinite(t).all()) for t in (rbm.W, rbm.b_v, rbm.b_h))
     if not finite:
-        raise BoltzpruneError(f"training diverged ({where}): parameters are NaN or infinite; "
+        raise DivergenceError(f"training diverged ({where}): parameters are NaN or infinite; "
                               "try a smaller learning rate")
     big = float(rbm.W.abs().max()) if rbm.W.numel() else 0.0
     if big > cfg.max_abs_weight:
-        raise BoltzpruneError(f"training diverged ({where}): a weight reached {big:.3g} > "
+        raise DivergenceError(f"training diverged ({where}): a weight reached {big:.3g} > "
                               f"max_abs_weight {cfg.max_abs_weight:g}; try a smaller learning rate")
 
 

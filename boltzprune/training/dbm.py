@@ -12,17 +12,16 @@ import torch
 from tqdm.auto import tqdm
 
 from boltzprune._validate import (
-    BoltzpruneError,
     check_binary_matrix,
-    check_choice,
     check_positive_float,
     check_positive_int,
 )
+from boltzprune.errors import DivergenceError, InvalidInputError, InvalidTypeError
 from boltzprune.models.dbm import DBM, MeanFieldConfig
 from boltzprune.models.rbm import RBM, init_rbm
 from boltzprune.seeding import uniform
 from boltzprune.training.cd import TrainConfig, train_rbm
-from boltzprune.training.schedules import LR_SCHEDULES, learning_rates, momenta
+from boltzprune.training.schedules import check_schedule, learning_rates, momenta
 
 __all__ = ["DBMTrainConfig", "pretrain_dbm", "stack_rbms", "train_dbm"]
 
@@ -42,19 +41,16 @@ class DBMTrainConfig:
     initial_momentum: float = 0.5  # paper: 0.5 for the first 5 epochs
     momentum_switch_epoch: int = 5
     max_norm: float = 6.0  # cap on the L2 norm of each unit's incoming weights
-    mean_field: MeanFieldConfig = MeanFieldConfig()
+    mean_field: MeanFieldConfig = MeanFieldConfig()  # positive-phase inference
 
-
-def validate_dbm_train_config(cfg: DBMTrainConfig) -> None:
-    if not isinstance(cfg, DBMTrainConfig):
-        raise TypeError(f"config must be a DBMTrainConfig, got {type(cfg).__name__}")
-    for name in ("epochs", "batch_size", "n_chains", "gibbs_steps"):
-        check_positive_int(name, getattr(cfg, name))
-    check_choice("lr_schedule", cfg.lr_schedule, LR_SCHEDULES)
-    learning_rates(cfg.lr_schedule, cfg.lr_start, cfg.lr_end, cfg.epochs)
-    momenta(cfg.initial_momentum, cfg.momentum, cfg.momentum_switch_epoch, cfg.epochs)
-    check_positive_float("max_norm", cfg.max_norm)
-    check_positive_int("mean_field.max_iter", cfg.mean_field.max_iter)
+    def __post_init__(self) -> None:
+        check_schedule(self)
+        check_positive_int("n_chains", self.n_chains)
+        check_positive_int("gibbs_steps", self.gibbs_steps)
+        check_positive_float("max_norm", self.max_norm)
+        if not isinstance(self.mean_field, MeanFieldConfig):
+            raise InvalidTypeError(f"mean_field must be a MeanFieldConfig, got "
+                                   f"{type(self.mean_field).__name__}")
 
 
 def stack_rbms(rbms: list[RBM]) -> DBM:
@@ -88,9 +84,12 @@ def pretrain_dbm(
     configs: one TrainConfig per RBM (their up/down factors are set here).
     """
     L = len(sizes) - 1
+    if not all(isinstance(c, TrainConfig) for c in configs):
+        raise InvalidTypeError(f"configs must be TrainConfigs, got "
+                               f"{[type(c).__name__ for c in configs]}")
     if L < 1 or len(configs) != L:
-        raise ValueError(f"need {max(L, 1)} training configs for sizes {sizes}, got "
-                         f"{len(configs)}")
+        raise InvalidInputError(f"need {max(L, 1)} training configs for sizes {sizes}, got "
+                                f"{len(configs)}")
     masks = masks or [None] * L
     x = data
     rbms = []
@@ -127,7 +126,8 @@ def train_dbm(
     vel <- m vel + lr (<x_{l-1} x_l>_data - <x_{l-1} x_l>_model) * mask; W += vel; then each
     unit's incoming weight vector is rescaled to L2 norm <= max_norm.
     """
-    validate_dbm_train_config(config)
+    if not isinstance(config, DBMTrainConfig):
+        raise InvalidTypeError(f"config must be a DBMTrainConfig, got {type(config).__name__}")
     data = check_binary_matrix("data", data, n_columns=dbm.sizes[0]).to(dbm.device)
     dbm = dbm.clone()
     L = dbm.n_layers
@@ -172,7 +172,7 @@ def train_dbm(
                 if bar is not None:
                     bar.update(b)
             if not all(bool(torch.isfinite(t).all()) for t in dbm.weights + dbm.biases):
-                raise BoltzpruneError(f"{desc} diverged at epoch {epoch + 1}: parameters are "
+                raise DivergenceError(f"{desc} diverged at epoch {epoch + 1}: parameters are "
                                       "NaN or infinite; try a smaller learning rate")
     finally:
         if bar is not None:

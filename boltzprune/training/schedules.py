@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from boltzprune._validate import check_choice, check_positive_float, check_positive_int
+from boltzprune._validate import (
+    check_choice,
+    check_fraction,
+    check_positive_float,
+    check_positive_int,
+)
 
-__all__ = ["learning_rates", "momenta"]
+__all__ = ["learning_rates", "momenta", "check_schedule"]
 
 LR_SCHEDULES = ("constant", "log")
 
@@ -32,11 +37,23 @@ def learning_rates(kind: str, start: float, end: float, epochs: int) -> list[flo
 def momenta(initial: float, final: float, switch_epoch: int, epochs: int) -> list[float]:
     """Momentum of each epoch: ``initial`` for the first ``switch_epoch`` epochs, then
     ``final`` (paper DBM: 0.5 for 5 epochs, then 0.9; paper RBM: 0.9 throughout)."""
-    for name, m in (("initial_momentum", initial), ("momentum", final)):
-        check_positive_float(name, m, allow_zero=True)
-        if m >= 1:
-            raise ValueError(f"{name} must be in [0, 1), got {m}")
-    if isinstance(switch_epoch, bool) or not isinstance(switch_epoch, int) or switch_epoch < 0:
-        raise ValueError(f"momentum_switch_epoch must be an integer >= 0, got {switch_epoch!r}")
+    check_fraction("initial_momentum", initial, zero=True)
+    check_fraction("momentum", final, zero=True)
+    check_positive_int("momentum_switch_epoch", switch_epoch, minimum=0)
     epochs = check_positive_int("epochs", epochs)
     return [float(initial) if e < switch_epoch else float(final) for e in range(epochs)]
+
+
+def check_schedule(cfg: object) -> None:
+    """The schedule fields a training config shares (``TrainConfig``, ``DBMTrainConfig``):
+    epochs, batch_size, lr_schedule, lr_start, lr_end (for "log"), momentum,
+    initial_momentum and momentum_switch_epoch. Called by their ``__post_init__``."""
+    check_positive_int("epochs", cfg.epochs)
+    check_positive_int("batch_size", cfg.batch_size)
+    check_choice("lr_schedule", cfg.lr_schedule, LR_SCHEDULES)
+    check_positive_float("lr_start", cfg.lr_start)
+    if cfg.lr_schedule == "log":  # "constant" ignores lr_end
+        check_positive_float("lr_end", cfg.lr_end)
+    check_fraction("momentum", cfg.momentum, zero=True)
+    check_fraction("initial_momentum", cfg.initial_momentum, zero=True)
+    check_positive_int("momentum_switch_epoch", cfg.momentum_switch_epoch, minimum=0)

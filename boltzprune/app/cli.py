@@ -1,0 +1,230 @@
+"""Command line: ``boltzprune <experiment> ...``, ``sweep``, ``configs``, ``patch-stats``.
+
+Every experiment registered in ``app/experiments.py`` becomes a command with the options
+all runs share (device, workers, output, config file, --set, plugins, resume) and its own.
+Bad input (``BoltzpruneError``) is one line on stderr and exit status 2; anything else is a
+bug and shows its traceback (exit 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from boltzprune import __version__
+
+__all__ = ["main"]
+
+
+def _device(value: str) -> str:
+    from boltzprune._validate import check_device
+    from boltzprune.errors import BoltzpruneError
+
+    try:
+        check_device("device", value)
+    except BoltzpruneError as e:  # argparse names the option itself
+        raise argparse.ArgumentTypeError(str(e).removeprefix("device: ")) from None
+    return value
+
+
+def _run_options(p: argparse.ArgumentParser, experiment) -> None:
+    """Options every experiment command shares: device, workers, output, config, resume."""
+    defaults = experiment.config_type()
+    p.add_argument("--device", type=_device, default=None,
+                   help=f"torch device, e.g. cpu or cuda (default: {defaults.device}); also "
+                        "applies with --config")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help=f"parallel processes over {experiment.parallel_over} (default: "
+                        f"{defaults.workers}); also applies with --config")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help=f"run directory to create (default: runs/{experiment.name}-<time>)")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    p.add_argument("--config", default=None, metavar="NAME|FILE",
+                   help="a config file shipped with boltzprune (list them with `boltzprune "
+                        "configs`) or your own TOML file with the experiment's settings "
+                        f"(field names as in {experiment.config_type.__name__}); the other "
+                        "experiment options, except --device, --workers and --plugin, are "
+                        "then ignored")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="override one setting, in TOML syntax, after the flags or --config, "
+                        "e.g. --set iterations=2 or --set 'seeds=[0, 1]' (repeatable)")
+    p.add_argument("--plugin", action="append", default=[], metavar="MODULE|FILE.py",
+                   help="a module or .py file that registers custom criteria with "
+                        "@register_criterion, so --criteria can name them; imported when the "
+                        "run starts (repeatable)")
+    p.add_argument("--resume", default=None, metavar="RUN_DIR",
+                   help="continue an interrupted run with its stored configuration (the other "
+                        "options are ignored); rerunning the same command with the same --out "
+                        "resumes too")
+
+
+def _parser() -> argparse.ArgumentParser:
+    from boltzprune.app.experiment import add_run_arguments
+    from boltzprune.app.experiments import EXPERIMENTS
+
+    p = argparse.ArgumentParser(
+        prog="boltzprune",
+        description="Train Boltzmann machines and prune them with local Fisher-information "
+                    "rules (Scholl, Rule & Hennig 2020).")
+    p.add_argument("--version", action="version", version=f"boltzprune {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for exp in EXPERIMENTS.values():
+        e = sub.add_parser(exp.name, help=exp.help, description=exp.description)
+        add_run_arguments(e, exp.config_type())  # seeds, criteria, rounds, fraction
+        exp.add_arguments(e)
+        _run_options(e, exp)
+
+    st = sub.add_parser(
+        "patch-stats", help="pattern statistics of each patch preparation",
+        description="Print the statistics of the binarised patches each data source gives "
+                    "(on-fraction, all-on and all-off shares, distinct patterns, entropy), to "
+                    "compare the bundled preparations with real CIFAR-10.")
+    st.add_argument("--cifar-dir", default=None, metavar="DIR",
+                    help="also measure real CIFAR-10 batches in DIR")
+    st.add_argument("--n-patches", type=int, default=90_000, metavar="N",
+                    help="patches per source (default: %(default)s)")
+    st.add_argument("--radius", type=float, default=2.1,
+                    help="patch radius in pixels (default: %(default)s)")
+    st.add_argument("--seed", type=int, default=0, help="data seed (default: %(default)s)")
+    sw = sub.add_parser(
+        "sweep", help="run a grid of experiment runs on a Dask cluster and summarise them",
+        description="Run every combination of the settings in the sweep file's [grid] (e.g. "
+                    "criteria x seeds x n_hidden x fraction) as its own run directory, on a "
+                    "local Dask cluster or on an existing one (--scheduler), then aggregate "
+                    "the runs into summary.csv, a figure, summary.md and summary.html. "
+                    "Rerunning the same command skips finished runs and retries failed ones. "
+                    "See docs/sweeps.md for the file format.")
+    sw.add_argument("config", metavar="SWEEP.toml", help="the sweep file")
+    sw.add_argument("--out", default=None, metavar="DIR",
+                    help="sweep directory (default: runs/sweep-<time>); reuse it to retry")
+    sw.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                    help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (its "
+                         "workers must see --out); default: a local cluster")
+    sw.add_argument("--workers", type=int, default=None, metavar="N",
+                    help="local cluster workers (default: the sweep file's workers, or 2)")
+    sw.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    cf = sub.add_parser(
+        "configs", help="list the config files shipped with boltzprune, or print one",
+        description="Without NAME, list the experiment config files shipped with boltzprune; "
+                    "with NAME, print that file (save it, edit it, and pass it to --config). "
+                    "Any experiment command takes a shipped config by name: `boltzprune "
+                    "rbm-patches --config rbm-paper`.")
+    cf.add_argument("name", nargs="?", default=None, metavar="NAME", help="config to print")
+    return p
+
+
+def _configs(args: argparse.Namespace) -> int:
+    from boltzprune.app.configio import shipped_names, shipped_summary, shipped_text
+
+    if args.name:
+        print(shipped_text(args.name), end="")
+        return 0
+    for name in shipped_names():
+        experiment, about = shipped_summary(name)
+        print(f"{name:<18} {experiment:<12} {about}")
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from boltzprune._validate import check_positive_int
+    from boltzprune.app.sweep.run import read_sweep_config, run_sweep
+
+    sweep = read_sweep_config(args.config)
+    if args.workers is not None:
+        sweep = dataclasses.replace(sweep, workers=check_positive_int("--workers",
+                                                                      args.workers))
+    res = run_sweep(sweep, args.out, scheduler=args.scheduler, progress=not args.no_progress)
+    print(f"sweep: {len(res.done)} runs done, {len(res.skipped)} finished before, "
+          f"{len(res.failed)} failed")
+    for rid, err in res.failed.items():
+        print(f"  failed: {rid}: {err}", file=sys.stderr)
+    if res.summary is not None:
+        print(f"summary: {res.summary}\n         {res.summary.with_suffix('.html')}")
+    if res.failed:
+        print(f"rerun the same command to retry the failed runs (--out {res.sweep_dir})",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _experiment(args: argparse.Namespace) -> int:
+    """Build the config from --resume (the run's config.json), --config (a shipped config or
+    a TOML file) or the flags, with --device, --workers, --plugin and --set; run the
+    experiment and print the report's path."""
+    import dataclasses
+
+    from boltzprune.app.configio import (
+        config_from_dict,
+        config_from_source,
+        with_overrides,
+    )
+    from boltzprune.app.experiments import EXPERIMENTS
+    from boltzprune.app.runs import run_experiment
+    from boltzprune.errors import InvalidInputError
+    from boltzprune.io import read_json
+
+    exp = EXPERIMENTS[args.command]
+    plugins = [os.path.abspath(p) if p.endswith(".py") else p for p in args.plugin]
+    if args.resume:
+        if args.overrides or plugins:
+            raise InvalidInputError("--resume continues a run with its stored configuration: "
+                                    "drop --set and --plugin")
+        where = os.path.join(args.resume, "config.json")
+        cfg, out = config_from_dict(exp.config_type, read_json(where), where), args.resume
+    else:
+        explicit = {k: v for k, v in (("device", args.device), ("workers", args.workers))
+                    if v is not None}
+        if args.config:  # the file's settings, then --set (which may complete them)
+            extra = {**explicit, **({"plugins": plugins} if plugins else {})}
+            cfg = config_from_source(exp.name, exp.config_type, args.config, args.overrides,
+                                     extra)
+        else:
+            args.plugins = tuple(plugins)
+            cfg = exp.config_from_args(args)
+            cfg = with_overrides(dataclasses.replace(cfg, **explicit), args.overrides)
+        out = args.out
+    report = run_experiment(exp, cfg, out, progress=not args.no_progress)
+    print(f"report: {report}\n        {report.with_suffix('.html')} (self-contained, for a "
+          "browser)")
+    return 0
+
+
+def _patch_stats(args: argparse.Namespace) -> int:
+    from boltzprune.data import make_patches, pattern_stats
+
+    sources = ["tiles", "photos"] + (["cifar"] if args.cifar_dir else [])
+    cols = ("on_fraction", "all_on_fraction", "all_off_fraction", "n_distinct_patterns",
+            "entropy_bits")
+    print("source  " + "  ".join(f"{c:>19}" for c in cols))
+    for src in sources:
+        s = pattern_stats(make_patches(src, args.n_patches, args.radius, seed=args.seed,
+                                       cifar_dir=args.cifar_dir))
+        print(f"{src:<6}  " + "  ".join(f"{s[c]:>19.4g}" for c in cols))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from boltzprune.errors import BoltzpruneError
+
+    parser = _parser()
+    args = parser.parse_args(argv)
+    commands = {"patch-stats": _patch_stats, "configs": _configs, "sweep": _sweep}
+    try:
+        return commands.get(args.command, _experiment)(args)
+    except BoltzpruneError as e:  # bad input, a bad file, a failed run: one line
+        if os.environ.get("BOLTZPRUNE_DEBUG"):
+            raise
+        print(f"boltzprune: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("boltzprune: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

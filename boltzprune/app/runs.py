@@ -1,0 +1,134 @@
+"""Run directories and the one driver every experiment runs through: a fresh folder per run
+with its resolved config, versions and seed; resume of an interrupted run; the report and
+its HTML page at the end."""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+from boltzprune.errors import BoltzpruneError
+from boltzprune.io import write_json
+
+__all__ = ["plan_run_dir", "create_run_dir", "open_run_dir", "versions", "write_manifest",
+           "run_experiment"]
+
+
+def plan_run_dir(out: str | Path | None, name: str) -> Path:
+    """The run directory to use, checked but not created. ``out`` None ->
+    runs/<name>-<UTC time>. An existing non-empty folder is refused so that nothing already
+    written is overwritten."""
+    if out is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        out = Path("runs") / f"{name}-{stamp}"
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise BoltzpruneError(f"{out} already exists and is not empty; choose another --out")
+    return out
+
+
+def create_run_dir(path: Path) -> Path:
+    """Create a directory checked by ``plan_run_dir``."""
+    plan_run_dir(path, "")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise BoltzpruneError(f"cannot create run directory {path}: {e.strerror or e}") from None
+    return path
+
+
+def open_run_dir(out: str | Path | None, name: str, config: dict,
+                 config_type: type | None = None) -> tuple[Path, bool]:
+    """Create a new run directory, or reopen one to resume it.
+
+    A folder holding a ``config.json`` equal to ``config`` is resumed (returns True); one
+    with a different configuration, or non-empty without a configuration, is refused so
+    that nothing already written is overwritten. A new folder gets ``config.json`` and
+    ``versions.json``. A stored config written by an earlier version with settings since
+    renamed (``config_type.RENAMED``) is compared, and rewritten, under the new names.
+    """
+    path = Path(out) if out is not None else plan_run_dir(None, name)
+    stored_path = path / "config.json"
+    if stored_path.is_file():
+        from boltzprune.app.configio import upgrade_keys
+        from boltzprune.io import read_json
+
+        original = read_json(stored_path)
+        stored = upgrade_keys(config_type, original) if config_type else original
+        fresh = json.loads(json.dumps(config, default=str))
+        if stored != fresh:
+            keys = sorted(k for k in set(stored) | set(fresh) if stored.get(k) != fresh.get(k))
+            raise BoltzpruneError(f"{path} holds a run with another configuration (differs in "
+                                  f"{', '.join(keys)}); resume it with --resume {path} or "
+                                  "choose another --out")
+        for tmp in path.rglob(".*.tmp"):  # half-written files of an interrupted write
+            tmp.unlink(missing_ok=True)
+        if stored is not original:
+            write_json(stored_path, fresh)
+        return path, True
+    create_run_dir(plan_run_dir(path, name))
+    return path, False
+
+
+def _git_revision() -> str | None:
+    try:
+        here = Path(__file__).resolve().parent
+        r = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True,
+                           text=True, timeout=5)
+        return r.stdout.strip() or None if r.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def versions() -> dict[str, str | None]:
+    """Versions of Python, boltzprune, its main dependencies and the git revision."""
+    out: dict[str, str | None] = {"python": sys.version.split()[0],
+                                  "platform": platform.platform()}
+    for pkg in ("boltzprune", "torch", "numpy", "scipy", "numba", "scikit-image", "matplotlib",
+                "safetensors"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = None
+    out["git_revision"] = _git_revision()
+    return out
+
+
+def write_manifest(run_dir: Path, config: dict, seed_info: dict) -> None:
+    write_json(run_dir / "config.json", config)
+    write_json(run_dir / "versions.json", {**versions(), **seed_info})
+
+
+def run_experiment(experiment, cfg, out: str | Path | None = None, *,
+                   progress: bool = True) -> Path:
+    """Run ``experiment`` (an ``app.experiment.Experiment``) with the built config ``cfg``
+    and write its run directory: load the criteria plugins and check the criteria, load the
+    data, create the run directory (or reopen it to resume: finished stages are read back),
+    run, write the report and its HTML page. Returns the path of report.md."""
+    import time
+
+    from boltzprune.app.configio import config_to_dict
+    from boltzprune.app.experiment import RunContext
+    from boltzprune.app.html import write_run_html
+    from boltzprune.pruning.criteria import registry
+
+    t0 = time.perf_counter()
+    registry.load_plugins(cfg.plugins)  # the run starts: plugin code may run now
+    registry.check_names(cfg.criteria)
+    data = experiment.load_data(cfg)  # before the run directory exists
+    config = config_to_dict(cfg)
+    run_dir, resumed = open_run_dir(out, experiment.name, config, experiment.config_type)
+    if resumed:
+        print(f"resuming {run_dir}: finished stages are read back", file=sys.stderr)
+    else:
+        write_manifest(run_dir, config, {"seeds": list(cfg.seeds)})
+    ctx = RunContext(run_dir, resumed, progress)
+    results = experiment.run(cfg, data, ctx)
+    report = experiment.report(cfg, data, results, ctx, time.perf_counter() - t0)
+    write_run_html(run_dir)  # report.html: the same, self-contained, for a browser
+    return report
