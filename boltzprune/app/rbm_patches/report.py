@@ -458,7 +458,8 @@ def sweep_rows(run_dir: Path, cfg: RBMPatchesConfig) -> list[dict[str, Any]]:
 
     at: dict[tuple, dict[str, dict[str, str]]] = defaultdict(dict)
     for r in final_round_rows(run_dir, cfg.iterations):
-        at[(r["schedule"], r["seed"], r["criterion"])][r["stage"]] = r
+        schedule = r["schedule"] if "schedule" in r else r["preset"]  # earlier versions' name
+        at[(schedule, r["seed"], r["criterion"])][r["stage"]] = r
     return [{"schedule": schedule, "seed": int(seed), "criterion": crit,
              "units_left": int(st["pruned"]["n_hidden"]),
              "weights_left": int(st["pruned"]["n_weights"]),
