@@ -119,7 +119,7 @@ def dbm_parts() -> dict:
     from boltzprune.fisher.matrix_free import leading_fim_eigen
     from boltzprune.models.dbm import init_dbm
     from boltzprune.models.masks import receptive_field_mask
-    from boltzprune.pruning.dbm import dbm_importance
+    from boltzprune.pruning.criteria import registry
     from boltzprune.sampling import SamplingConfig, sample_dbm
 
     g = torch.Generator().manual_seed(0)
@@ -131,7 +131,7 @@ def dbm_parts() -> dict:
     times = {}
     for c in ("variance", "heuristic", "abs_w", "random", "anti_fi", "eigenvector"):
         t = time.perf_counter()
-        dbm_importance(dbm, x, c, g)
+        registry.importance(c, dbm, x, g)
         times[c] = time.perf_counter() - t
     t = time.perf_counter()
     leading_fim_eigen(x, dbm.masks, k=1)
@@ -198,7 +198,7 @@ def main() -> None:
     res["dbm"] = dbm_parts()
     res["masked_products"] = masked_products()
     if not a.quick:
-        res["rbm_experiment"] = experiment(["rbm-patches", "--seeds", "0", "--presets", "paper",
+        res["rbm_experiment"] = experiment(["rbm-patches", "--seeds", "0", "--schedules", "paper",
                                             "--workers", "2"])
         res["dbm_experiment"] = experiment(["dbm-mnist", "--seeds", "0", "--workers", "2"])
     Path(a.out).write_text(json.dumps(res, indent=2) + "\n")

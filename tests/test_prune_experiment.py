@@ -73,6 +73,9 @@ def test_rbm_on_npy_end_to_end(tmp_path, npy_file, capsys):
     assert html.count("data:image/png") >= 2
     summary = json.loads((out / "summary.json").read_text())
     assert summary["measure"] == "log_likelihood" and set(summary["criteria"]) == set(crits)
+    assert summary["criteria"]["variance"]["error_mean"] is None  # no labels, no readout
+    assert set(summary["checks"]["ranked_by_quality"]) == set(crits)
+    assert summary["checks"]["encoding_beats_raw"] is None
 
 
 def test_labelled_npz_pseudo_likelihood_and_readout(tmp_path, capsys):

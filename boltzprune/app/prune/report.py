@@ -1,13 +1,12 @@
-"""Aggregate ``boltzprune prune`` over seeds; write metrics.csv, summary.json, the figures
-and report.md. Every setting in the report is read from the config, every number from the
-data and the results."""
+"""Write ``boltzprune prune``'s metrics.csv, summary.json, figures and report.md from its
+typed summary (summary.py). Every setting in the report is read from the config, every
+number from the data, the results and the summary."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from boltzprune.app.experiment import RunContext
 from boltzprune.app.figures import label, md_label
@@ -19,60 +18,16 @@ from boltzprune.app.prune.run import (
     READOUT_C,
     READOUT_MAX_ITER,
     PruneData,
-    RoundRow,
     SeedResult,
     quality_measure,
 )
+from boltzprune.app.prune.summary import BASE, FI, CriterionSummary, PruneSummary, summarise
 from boltzprune.app.tables import write_csv
 from boltzprune.io import atomic_write_text, write_json
 from boltzprune.training.cd import TrainConfig
 from boltzprune.training.dbm import DBMTrainConfig
 
-__all__ = ["summarise", "write_report"]
-
-FI = ("variance", "heuristic")  # the paper's local FI criteria
-BASE = ("abs_w", "random")  # the criteria the paper compares them with
-
-
-def _ms(a: np.ndarray) -> tuple[list, list]:
-    """Mean and sd (ddof 1; 0 for one seed) over the first axis, as lists."""
-    sd = a.std(0, ddof=1) if a.shape[0] > 1 else np.zeros(a.shape[1:])
-    return a.mean(0).tolist(), sd.tolist()
-
-
-def _rounds(r: SeedResult, crit: str) -> list[RoundRow]:
-    """The unpruned model's row, then the criterion's rounds in order."""
-    return [r.rows[0]] + sorted((x for x in r.rows if x.criterion == crit),
-                                key=lambda x: x.iteration)
-
-
-def summarise(results: list[SeedResult], cfg: PruneDataConfig) -> dict[str, Any]:
-    """Per criterion, lists over rounds 0..K (0 = unpruned) of the mean and sd over seeds:
-    weights (total and per matrix), hidden units per layer, disconnected visible units,
-    the quality measure and, with labels, the readout error."""
-    agg: dict[str, Any] = {}
-    for c in cfg.criteria:
-        per_seed = [_rounds(r, c) for r in results]
-
-        def arr(get, per_seed=per_seed) -> np.ndarray:
-            return np.asarray([[get(row) for row in rows] for rows in per_seed], np.float64)
-
-        a: dict[str, Any] = {}
-        for key, get in (("weights", lambda x: x.n_weights_total),
-                         ("dead", lambda x: x.n_dead_visible),
-                         ("quality", lambda x: x.quality)):
-            a[f"{key}_mean"], a[f"{key}_sd"] = _ms(arr(get))
-        n_layers = len(per_seed[0][0].n_hidden)
-        hidden = [_ms(arr(lambda x, l=l: x.n_hidden[l])) for l in range(n_layers)]
-        a["hidden_mean"], a["hidden_sd"] = [h[0] for h in hidden], [h[1] for h in hidden]
-        matrices = [_ms(arr(lambda x, l=l: x.n_weights[l]))[0] for l in range(n_layers)]
-        a["matrix_weights_mean"] = matrices
-        if per_seed[0][0].encoding_error is not None:
-            a["error_mean"], a["error_sd"] = _ms(arr(lambda x: x.encoding_error))
-        agg[c] = a
-    raw = [r.raw_error for r in results if r.raw_error is not None]
-    return {"measure": results[0].rows[0].measure, "criteria": agg,
-            "raw_error": float(np.mean(raw)) if raw else None}
+__all__ = ["write_report"]
 
 
 def write_report(cfg: PruneDataConfig, data: PruneData, results: list[SeedResult],
@@ -81,41 +36,17 @@ def write_report(cfg: PruneDataConfig, data: PruneData, results: list[SeedResult
     report.md; returns the report's path."""
     run_dir = ctx.dir
     write_csv(run_dir / "metrics.csv", [row.csv_row() for r in results for row in r.rows])
-    summary = summarise(results, cfg)
-    agg, measure = summary["criteria"], summary["measure"]
-    what, higher = MEASURES[measure].label, MEASURES[measure].higher_better
+    summary = summarise(cfg, results)
+    what, higher = MEASURES[summary.measure].label, MEASURES[summary.measure].higher_better
     seeds = f"{len(results)} seed{'' if len(results) == 1 else 's'}"
-    plot_units(run_dir / "figures" / "units.png", agg, cfg.criteria,
+    plot_units(run_dir / "figures" / "units.png", summary.criteria, cfg.criteria,
                f"Hidden units left against weights left (mean ± sd over {seeds})")
-    plot_quality(run_dir / "figures" / "quality.png", agg, cfg.criteria, what, higher,
-                 summary["raw_error"], f"After every round (mean ± sd over {seeds})")
-    checks = _checks(agg, higher, summary["raw_error"])
-    write_json(run_dir / "summary.json", {**summary, "checks": checks,
-                                          "wall_seconds": wall_seconds})
+    plot_quality(run_dir / "figures" / "quality.png", summary.criteria, cfg.criteria, what,
+                 higher, summary.raw_error, f"After every round (mean ± sd over {seeds})")
+    write_json(run_dir / "summary.json", {**asdict(summary), "wall_seconds": wall_seconds})
     path = run_dir / "report.md"
-    atomic_write_text(path, _text(cfg, data, results, summary, checks, wall_seconds))
+    atomic_write_text(path, _text(cfg, data, results, summary, wall_seconds))
     return path
-
-
-def _checks(agg: dict[str, Any], higher: bool, raw_error: float | None) -> dict[str, Any]:
-    """What the results say, computed: the criteria ranked by final quality, hidden units
-    left, and the paper's claims where their criteria ran."""
-    final_q = {c: a["quality_mean"][-1] for c, a in agg.items()}
-    units = {c: sum(h[-1] for h in a["hidden_mean"]) for c, a in agg.items()}
-    out: dict[str, Any] = {
-        "ranked_by_quality": sorted(final_q, key=final_q.get, reverse=higher),
-        "ranked_by_units_left": sorted(units, key=units.get),
-        "final_quality": final_q, "final_units": units}
-    fi, bl = [c for c in FI if c in agg], [c for c in BASE if c in agg]
-    if fi and bl:  # paper 2.3-2.4: FI pruning removes more hidden units
-        out["fi_removes_more_units"] = max(units[c] for c in fi) < min(units[c] for c in bl)
-    if "anti_fi" in agg and len(agg) > 1:  # paper: pruning the most important is worst
-        out["anti_fi_worst_quality"] = out["ranked_by_quality"][-1] == "anti_fi"
-    if raw_error is not None:
-        unpruned = next(iter(agg.values()))["error_mean"][0]
-        out["unpruned_readout_error"] = unpruned
-        out["encoding_beats_raw"] = unpruned <= raw_error
-    return out
 
 
 def _schedule(t: TrainConfig | DBMTrainConfig) -> str:
@@ -172,59 +103,61 @@ def _model_lines(cfg: PruneDataConfig, data: PruneData) -> str:
             f"({_schedule(cfg.joint)}).")
 
 
-def _table(cfg: PruneDataConfig, summary: dict[str, Any], n: int) -> str:
-    agg = summary["criteria"]
-    labels = summary["raw_error"] is not None
+def _table(cfg: PruneDataConfig, summary: PruneSummary, n: int) -> str:
+    labels = summary.raw_error is not None
     multi = len(cfg.hidden_sizes) > 1
-    fmt = MEASURES[summary["measure"]].fmt
+    fmt = MEASURES[summary.measure].fmt
     head = ["criterion", "weights left" + (" (per matrix)" if multi else ""),
             "hidden units left" + (" (per layer)" if multi else ""),
-            "visible units disconnected", MEASURES[summary["measure"]].label]
+            "visible units disconnected", MEASURES[summary.measure].label]
     head += ["readout error"] if labels else []
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
 
-    def row(name: str, a: dict[str, Any], k: int) -> str:
-        w = f"{a['weights_mean'][k]:,.0f}"
+    def row(name: str, a: CriterionSummary, k: int) -> str:
+        w = f"{a.weights_mean[k]:,.0f}"
         if multi:
-            w += " (" + " / ".join(f"{m[k]:,.0f}" for m in a["matrix_weights_mean"]) + ")"
+            w += " (" + " / ".join(f"{m[k]:,.0f}" for m in a.matrix_weights_mean) + ")"
         h = " / ".join(_pm(m[k], s[k], ".1f", n)
-                       for m, s in zip(a["hidden_mean"], a["hidden_sd"], strict=True))
-        cells = [name, w, h, _pm(a["dead_mean"][k], a["dead_sd"][k], ".1f", n),
-                 _pm(a["quality_mean"][k], a["quality_sd"][k], fmt, n)]
-        if labels:
-            cells.append(_pm(a["error_mean"][k], a["error_sd"][k], ".3f", n))
+                       for m, s in zip(a.hidden_mean, a.hidden_sd, strict=True))
+        cells = [name, w, h, _pm(a.dead_mean[k], a.dead_sd[k], ".1f", n),
+                 _pm(a.quality_mean[k], a.quality_sd[k], fmt, n)]
+        if labels and a.error_mean is not None and a.error_sd is not None:
+            cells.append(_pm(a.error_mean[k], a.error_sd[k], ".3f", n))
         return "| " + " | ".join(cells) + " |"
 
-    lines.append(row("unpruned", next(iter(agg.values())), 0))
-    lines += [row(md_label(c), a, -1) for c, a in agg.items()]
+    crit = summary.criteria
+    lines.append(row("unpruned", next(iter(crit.values())), 0))
+    lines += [row(md_label(c), a, -1) for c, a in crit.items()]
     return "\n".join(lines)
 
 
-def _findings(cfg: PruneDataConfig, summary: dict[str, Any], checks: dict[str, Any]) -> str:
+def _findings(cfg: PruneDataConfig, summary: PruneSummary) -> str:
     yes = {True: "**yes**", False: "**no**"}
-    m = MEASURES[summary["measure"]]
+    checks = summary.checks
+    m = MEASURES[summary.measure]
     what, higher = m.label, m.higher_better
-    q, u = checks["final_quality"], checks["final_units"]
-    best, worst = checks["ranked_by_quality"][0], checks["ranked_by_quality"][-1]
-    most, fewest = checks["ranked_by_units_left"][0], checks["ranked_by_units_left"][-1]
+    q, u = checks.final_quality, checks.final_units
+    best, worst = checks.ranked_by_quality[0], checks.ranked_by_quality[-1]
+    most, fewest = checks.ranked_by_units_left[0], checks.ranked_by_units_left[-1]
     out = [f"- Best {what} after the last round: {label(best)} ({q[best]:{m.fmt}}); worst: "
            f"{label(worst)} ({q[worst]:{m.fmt}}) ({'higher' if higher else 'lower'} is better).",
            f"- Fewest hidden units left: {label(most)} ({u[most]:.1f}); most: "
            f"{label(fewest)} ({u[fewest]:.1f})."]
-    if "fi_removes_more_units" in checks:
-        fi = ", ".join(label(c) for c in FI if c in summary["criteria"])
-        bl = ", ".join(label(c) for c in BASE if c in summary["criteria"])
+    if checks.fi_removes_more_units is not None:
+        fi = ", ".join(label(c) for c in FI if c in summary.criteria)
+        bl = ", ".join(label(c) for c in BASE if c in summary.criteria)
         out.append(f"- The FI criteria ({fi}) leave fewer hidden units than {bl} (the "
-                   f"paper's finding): {yes[checks['fi_removes_more_units']]}.")
-    if "anti_fi_worst_quality" in checks:
+                   f"paper's finding): {yes[checks.fi_removes_more_units]}.")
+    if checks.anti_fi_worst_quality is not None:
         out.append(f"- Anti-FI (pruning the most important weights first) gives the worst "
-                   f"{what}: {yes[checks['anti_fi_worst_quality']]}.")
-    if "encoding_beats_raw" in checks:
+                   f"{what}: {yes[checks.anti_fi_worst_quality]}.")
+    if (checks.encoding_beats_raw is not None and checks.unpruned_readout_error is not None
+            and summary.raw_error is not None):
         out.append(f"- The unpruned model's encoding reads out at least as well as the raw "
                    "patterns: "
-                   f"{yes[checks['encoding_beats_raw']]} "
-                   f"({checks['unpruned_readout_error']:.3f} against "
-                   f"{summary['raw_error']:.3f}).")
+                   f"{yes[checks.encoding_beats_raw]} "
+                   f"({checks.unpruned_readout_error:.3f} against "
+                   f"{summary.raw_error:.3f}).")
     return "\n".join(out)
 
 
@@ -249,7 +182,7 @@ def _measure_line(cfg: PruneDataConfig, data: PruneData, measure: str) -> str:
 
 
 def _text(cfg: PruneDataConfig, data: PruneData, results: list[SeedResult],
-          summary: dict[str, Any], checks: dict[str, Any], wall: float) -> str:
+          summary: PruneSummary, wall: float) -> str:
     n = len(results)
     seeds = f"{n} seed{'' if n == 1 else 's'} ({', '.join(str(r.seed) for r in results)})"
     sm, K = cfg.sampling, cfg.iterations
@@ -286,7 +219,7 @@ removing {units} and retraining ({_schedule(cfg.retrain)}). Importance from \
 
 {_table(cfg, summary, n)}
 
-{_findings(cfg, summary, checks)}
+{_findings(cfg, summary)}
 
 ![Hidden units left against weights left](figures/units.png)
 
