@@ -6,6 +6,22 @@ Prints a table and writes JSON. Every ratio compares two things timed in this pr
 on this machine: our CD-1 against scikit-learn's BernoulliRBM and against the machine's
 float32 GEMM rate, our online updates against a plain NumPy loop, and so on. --quick skips
 the two end-to-end experiment runs (several minutes).
+
+    python benchmarks/run.py --device cuda [--out benchmarks/results_gpu.json] [--quick]
+
+runs the GPU rows instead of the CPU rows, each of ours beside a plain-PyTorch loop of the
+same update timed in the same process on the same device (the device synchronised around
+every timing, each timed after a warm-up): CD-1 on a 784 x 500 RBM (batch 100 and 1,000,
+one epoch of 60,000 random patterns), Gibbs sweeps of the paper's 400-400-676 DBM (1,000 and
+10,000 chains, 200 sweeps), one joint-training epoch of that DBM on 60,000 random 400-pixel
+patterns (batch 50 and 500, 100 persistent chains, mean field up to 10 updates), and, unless
+--quick, the bundled DBM experiment end to end (1 seed, 1 worker, no reference). Ratios are
+ours / reference throughput (above 1: ours faster). Each row records the torch and CUDA
+versions, the GPU and which device its generator was on: ours get a generator on the GPU,
+and where a function of ours refuses one, a CPU generator ("generator": "cpu", the refusal
+in "generator_refused"); the reference loops always draw on the device. Results are
+written after each part. --smoke runs these rows at tiny sizes on --device (cpu works) to
+check the code path on a machine without a GPU.
 """
 
 from __future__ import annotations
@@ -185,11 +201,345 @@ def experiment(args: list[str]) -> dict:
     return {"command": "boltzprune " + " ".join(args), **json.loads(out.strip().splitlines()[-1])}
 
 
+# -- GPU rows (--device cuda): each of ours beside a plain-PyTorch loop of the same update ----
+
+
+def _sync(dev: torch.device) -> None:
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+
+
+def _best_on(dev: torch.device, fn, repeat: int = 3) -> float:
+    """Best wall time of ``repeat`` calls (seconds), the device synchronised before the first
+    call and after each, so that queued kernels count."""
+    _sync(dev)
+    return _best(lambda: (fn(), _sync(dev)), repeat)
+
+
+def _gen(dev: str | torch.device, seed: int) -> torch.Generator:
+    from boltzprune.seeding import stage_generator
+
+    return stage_generator(seed, "bench", device=dev)
+
+
+def _with_generator(fn, dev: torch.device, seed: int) -> tuple[str, str | None]:
+    """Call ``fn(generator)`` once (the warm-up) with a generator on ``dev``; where our
+    function refuses one there (it draws some numbers on the CPU), again with a CPU
+    generator. Returns the generator device that worked and the refusal's message."""
+    try:
+        fn(_gen(dev, seed))
+        return dev.type, None
+    except Exception as e:  # any refusal; a real bug re-raises below
+        if dev.type == "cpu":
+            raise
+        fn(_gen("cpu", seed))
+        return "cpu", f"{type(e).__name__}: {e}"[:300]
+
+
+def _env(dev: torch.device) -> dict:
+    return {"device": str(dev), "torch": torch.__version__, "cuda": torch.version.cuda,
+            "gpu": torch.cuda.get_device_name(dev) if dev.type == "cuda" else None,
+            "tf32_matmul": getattr(torch.backends.cuda.matmul, "allow_tf32", None)}
+
+
+def torch_cd1_epoch(W, b_v, b_h, mask, data, batch, lr, mom, g):
+    """One epoch of minibatch CD-1 in plain PyTorch, the update of boltzprune's torch
+    backend: shuffled minibatches, Bernoulli sampling with ``g`` (on the data's device),
+    momentum on W, b_v, b_h, the W velocity masked (skipped when the mask is dense, as ours)."""
+    W, b_v, b_h = W.clone(), b_v.clone(), b_h.clone()
+    vW, vbv, vbh = torch.zeros_like(W), torch.zeros_like(b_v), torch.zeros_like(b_h)
+    maskf = None if bool(mask.all()) else mask.to(W.dtype)
+    order = torch.randperm(data.shape[0], device=data.device, generator=g)
+    for s in range(0, data.shape[0], batch):
+        v0 = data[order[s:s + batch]]
+        ph0 = torch.sigmoid(v0 @ W + b_h)
+        h = torch.bernoulli(ph0, generator=g)
+        v = torch.bernoulli(torch.sigmoid(h @ W.T + b_v), generator=g)
+        ph = torch.sigmoid(v @ W + b_h)
+        m = v0.shape[0]
+        vW.mul_(mom).add_(v0.T @ ph0 - v.T @ ph, alpha=lr / m)
+        if maskf is not None:
+            vW.mul_(maskf)
+        vbv.mul_(mom).add_((v0 - v).mean(0), alpha=lr)
+        vbh.mul_(mom).add_((ph0 - ph).mean(0), alpha=lr)
+        W.add_(vW)
+        b_v.add_(vbv)
+        b_h.add_(vbh)
+    return W
+
+
+def gpu_cd1(dev: torch.device, n: int = 60_000, batches=(100, 1_000), repeat: int = 3
+            ) -> list[dict]:
+    """CD-1 on a 784 x 500 RBM, one epoch over ``n`` random binary patterns: boltzprune's
+    train_rbm (backend "torch") against ``torch_cd1_epoch``, samples/s each."""
+    from boltzprune import TrainConfig, init_rbm, train_rbm
+
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(n, 784, generator=g) < 0.3).float().to(dev)
+    rbm = init_rbm(784, 500, generator=g).to(dev)
+    rows = []
+    for b in batches:
+        cfg = TrainConfig(epochs=1, batch_size=b, lr_schedule="constant", lr_start=0.01,
+                          momentum=0.5, initial_momentum=0.5, backend="torch")
+
+        def ours(gen, cfg=cfg):
+            return train_rbm(rbm, x, cfg, generator=gen)
+
+        gdev, note = _with_generator(ours, dev, 1)
+        t = _best_on(dev, lambda gdev=gdev, ours=ours: ours(_gen(gdev, 1)), repeat)
+
+        def ref(b=b):
+            return torch_cd1_epoch(rbm.W, rbm.b_v, rbm.b_h, rbm.mask, x, b, 0.01, 0.5,
+                                   _gen(dev, 1))
+
+        ref()
+        t_ref = _best_on(dev, ref, repeat)
+        rows.append({"batch_size": b, "n_samples": n, "samples_per_s": n / t,
+                     "reference_samples_per_s": n / t_ref, "ratio": t_ref / t,
+                     "generator": gdev, "generator_refused": note, **_env(dev)})
+    return rows
+
+
+def _torch_sweep(Ws, bs, x, g):
+    """One Gibbs sweep of a DBM in plain PyTorch: odd layers given even ones, then even
+    layers given odd ones, uniforms from ``g`` on the states' device. Updates x in place."""
+    L = len(Ws)
+    for parity in (1, 0):
+        for l in range(parity, L + 1, 2):
+            a = bs[l]
+            if l > 0:
+                a = x[l - 1] @ Ws[l - 1] + a
+            if l < L:
+                a = x[l + 1] @ Ws[l].T + a
+            p = torch.sigmoid(a)
+            x[l] = (torch.rand(p.shape, device=p.device, generator=g) < p).to(p.dtype)
+    return x
+
+
+def torch_gibbs(Ws, bs, n_chains, sweeps, g):
+    """``n_chains`` DBM chains from uniform bits, ``sweeps`` Gibbs sweeps, in plain PyTorch."""
+    dev = Ws[0].device
+    x = [(torch.rand(n_chains, b.shape[0], device=dev, generator=g) < 0.5).float() for b in bs]
+    for _ in range(sweeps):
+        _torch_sweep(Ws, bs, x, g)
+    return x
+
+
+def _paper_dbm(dev: torch.device):
+    from boltzprune.models.dbm import init_dbm
+    from boltzprune.models.masks import receptive_field_mask
+
+    return init_dbm([400, 400, 676], generator=torch.Generator().manual_seed(0),
+                    masks=[receptive_field_mask((20, 20)), None]).to(dev)
+
+
+def gpu_gibbs(dev: torch.device, chains=(1_000, 10_000), sweeps: int = 200, repeat: int = 2
+              ) -> list[dict]:
+    """Gibbs sweeps of the paper's 400-400-676 DBM (receptive-field W1): boltzprune's
+    sample_dbm (one state kept, after ``sweeps`` sweeps) against ``torch_gibbs``."""
+    from boltzprune.sampling import SamplingConfig, sample_dbm
+
+    dbm = _paper_dbm(dev)
+    rows = []
+    for c in chains:
+        # burn_in + 1 sweeps: one before the burn-in loop, then burn_in
+        cfg = SamplingConfig(n_samples=c, n_chains=c, burn_in=sweeps - 1, thin=1)
+        warm = SamplingConfig(n_samples=c, n_chains=c, burn_in=4, thin=1)
+        gdev, note = _with_generator(
+            lambda gen, warm=warm: sample_dbm(dbm, warm, generator=gen), dev, 2)
+        t = _best_on(dev, lambda cfg=cfg, gdev=gdev: sample_dbm(dbm, cfg,
+                                                                generator=_gen(gdev, 2)), repeat)
+
+        def ref(c=c, s=sweeps):
+            return torch_gibbs(dbm.weights, dbm.biases, c, s, _gen(dev, 2))
+
+        torch_gibbs(dbm.weights, dbm.biases, c, 5, _gen(dev, 2))
+        t_ref = _best_on(dev, ref, max(repeat, 3))
+        rows.append({"n_chains": c, "sweeps": sweeps, "chain_sweeps_per_s": c * sweeps / t,
+                     "reference_chain_sweeps_per_s": c * sweeps / t_ref, "ratio": t_ref / t,
+                     "generator": gdev, "generator_refused": note, **_env(dev)})
+    return rows
+
+
+def torch_dbm_epoch(Ws, bs, masks, data, batch, n_chains, lr, mom, mf_iter, tol, max_norm, g):
+    """One epoch of DBM joint training in plain PyTorch, the algorithm of boltzprune's
+    train_dbm: mean-field positive phase (bottom-up init with doubled input below the top,
+    then up to ``mf_iter`` sequential updates until no marginal moves more than ``tol``), one
+    Gibbs sweep of ``n_chains`` persistent chains, momentum with masked weight velocities,
+    then each unit's incoming weights capped at L2 norm ``max_norm``. Returns the mean
+    number of mean-field updates."""
+    dev, L, n = data.device, len(Ws), data.shape[0]
+    Ws, bs = [w.clone() for w in Ws], [b.clone() for b in bs]
+    maskf = [None if bool(m.all()) else m.to(w.dtype) for m, w in zip(masks, Ws, strict=True)]
+    vW, vb = [torch.zeros_like(w) for w in Ws], [torch.zeros_like(b) for b in bs]
+    idx = torch.randint(n, (n_chains,), device=dev, generator=g)
+    chains = [data[idx]] + [(torch.rand(n_chains, b.shape[0], device=dev, generator=g) < 0.5)
+                            .float() for b in bs[1:]]
+    order = torch.randperm(n, device=dev, generator=g)
+    iters = updates = 0
+    for s in range(0, n, batch):
+        v = data[order[s:s + batch]]
+        vw = v @ Ws[0]  # the clamped visible layer's input, computed once
+        base1 = vw + bs[1]
+        mus = [v]
+        for l in range(1, L + 1):
+            below = vw if l == 1 else mus[-1] @ Ws[l - 1]
+            mus.append(torch.sigmoid((2.0 if l < L else 1.0) * below + bs[l]))
+        for _ in range(mf_iter):
+            iters += 1
+            delta = None
+            for l in range(1, L + 1):
+                a = base1 if l == 1 else mus[l - 1] @ Ws[l - 1] + bs[l]
+                if l < L:
+                    a = mus[l + 1] @ Ws[l].T + a
+                new = torch.sigmoid(a)
+                d = (new - mus[l]).abs().max()
+                delta = d if delta is None else torch.maximum(delta, d)
+                mus[l] = new
+            if float(delta) <= tol:
+                break
+        _torch_sweep(Ws, bs, chains, g)
+        m = v.shape[0]
+        for l in range(1, L + 1):
+            gW = mus[l - 1].T @ mus[l] / m - chains[l - 1].T @ chains[l] / n_chains
+            vW[l - 1].mul_(mom).add_(gW, alpha=lr)
+            if maskf[l - 1] is not None:
+                vW[l - 1].mul_(maskf[l - 1])
+            Ws[l - 1].add_(vW[l - 1])
+        for l in range(L + 1):
+            vb[l].mul_(mom).add_(mus[l].mean(0) - chains[l].mean(0), alpha=lr)
+            bs[l].add_(vb[l])
+        for w in Ws:
+            w.mul_(max_norm / w.norm(dim=0).clamp_min(max_norm))
+        updates += 1
+    return iters / updates
+
+
+def gpu_dbm_train(dev: torch.device, n: int = 60_000, batches=(50, 500), repeat: int = 2
+                  ) -> list[dict]:
+    """One joint-training epoch of the paper's DBM on ``n`` random binary 400-pixel patterns
+    (100 persistent chains, mean field up to 10 updates, tol 1e-4): boltzprune's train_dbm
+    against ``torch_dbm_epoch``, seconds per epoch."""
+    from boltzprune.models.dbm import MeanFieldConfig
+    from boltzprune.training.dbm import DBMTrainConfig, train_dbm
+
+    dbm = _paper_dbm(dev)
+    data = (torch.rand(n, 400, generator=torch.Generator().manual_seed(3)) < 0.5).float().to(dev)
+    warm_n = min(n, 2_000)
+    rows = []
+    for b in batches:
+        cfg = DBMTrainConfig(epochs=1, batch_size=b, n_chains=100, lr_schedule="constant",
+                             lr_start=0.01, initial_momentum=0.5, momentum=0.5,
+                             momentum_switch_epoch=0, max_norm=6.0,
+                             mean_field=MeanFieldConfig(max_iter=10, tol=1e-4))
+        gdev, note = _with_generator(
+            lambda gen, cfg=cfg: train_dbm(dbm, data[:warm_n], cfg, generator=gen), dev, 4)
+        t = _best_on(dev, lambda cfg=cfg, gdev=gdev: train_dbm(dbm, data, cfg,
+                                                               generator=_gen(gdev, 4)), repeat)
+        mf_iters = []
+
+        def ref(b=b, d=data, mf_iters=mf_iters):
+            mf_iters.append(torch_dbm_epoch(dbm.weights, dbm.biases, dbm.masks, d, b, 100,
+                                            0.01, 0.5, 10, 1e-4, 6.0, _gen(dev, 4)))
+
+        ref(d=data[:warm_n])
+        mf_iters.clear()
+        t_ref = _best_on(dev, ref, repeat)
+        rows.append({"batch_size": b, "n_patterns": n, "seconds_per_epoch": t,
+                     "reference_seconds_per_epoch": t_ref, "ratio": t_ref / t,
+                     "reference_mean_field_updates": sum(mf_iters) / len(mf_iters),
+                     "generator": gdev, "generator_refused": note, **_env(dev)})
+    return rows
+
+
+def gpu_section(a: argparse.Namespace) -> None:
+    """The GPU rows on ``a.device`` (tiny sizes with --smoke), written to ``a.out`` after
+    each part, so that a run cut short keeps what it measured; a part that fails records its
+    error and the others still run."""
+    import traceback
+
+    dev = torch.device(a.device)
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            sys.exit("--device cuda: torch sees no CUDA device")
+        dev = torch.device("cuda", torch.cuda.current_device())
+    s = a.smoke
+    parts = {
+        "cd1": lambda: gpu_cd1(dev, n=300 if s else 60_000, batches=(10, 100) if s else
+                               (100, 1_000), repeat=1 if s else 3),
+        "dbm_gibbs": lambda: gpu_gibbs(dev, chains=(10, 50) if s else (1_000, 10_000),
+                                       sweeps=3 if s else 200, repeat=1 if s else 2),
+        "dbm_train": lambda: gpu_dbm_train(dev, n=200 if s else 60_000, batches=(50, 100)
+                                           if s else (50, 500), repeat=1 if s else 2),
+    }
+    if not a.quick:
+        args = ["dbm-mnist", "--seeds", "0", "--workers", "1", "--device", str(dev.type)]
+        if s:
+            args += ["--n-train", "100", "--iterations", "1", "--criteria", "variance",
+                     "--n-generate", "100"]
+        parts["dbm_experiment"] = lambda: {**experiment(args), **_env(dev)}
+    res: dict = {"machine": {"cpus": os.cpu_count(), **_env(dev)}, "smoke": s}
+    for name, fn in parts.items():
+        t = time.perf_counter()
+        try:
+            res[name] = fn()
+        except Exception as e:  # record it, measure the other parts
+            traceback.print_exc()
+            res[name] = {"error": f"{type(e).__name__}: {e}"[:1000]}
+        Path(a.out).write_text(json.dumps(res, indent=2) + "\n")
+        _print_gpu(name, res[name], time.perf_counter() - t)
+    print(f"written: {a.out}")
+
+
+def _print_gpu(name: str, rows, seconds: float) -> None:
+    if isinstance(rows, dict) and "error" in rows:
+        print(f"{name}: FAILED ({rows['error'].splitlines()[0]})")
+        return
+    first = rows[0] if isinstance(rows, list) else rows
+    where = f"{first['device']}, {first['gpu'] or 'no GPU'}"
+    if name == "cd1":
+        print(f"CD-1, 784 x 500 on {where} | batch | ours samples/s | PyTorch loop samples/s "
+              "| ratio | generator")
+        for r in rows:
+            print(f"  {r['batch_size']:>5} | {r['samples_per_s']:>14,.0f} | "
+                  f"{r['reference_samples_per_s']:>22,.0f} | {r['ratio']:>5.2f} | "
+                  f"{r['generator']}")
+    elif name == "dbm_gibbs":
+        print(f"DBM 400-400-676 Gibbs on {where} | chains | ours chain-sweeps/s | PyTorch loop "
+              "chain-sweeps/s | ratio | generator")
+        for r in rows:
+            print(f"  {r['n_chains']:>6} | {r['chain_sweeps_per_s']:>19,.0f} | "
+                  f"{r['reference_chain_sweeps_per_s']:>27,.0f} | {r['ratio']:>5.2f} | "
+                  f"{r['generator']}")
+    elif name == "dbm_train":
+        print(f"DBM joint training, 1 epoch of {first['n_patterns']:,} patterns on {where} | "
+              "batch | ours s | PyTorch loop s | ratio | generator")
+        for r in rows:
+            print(f"  {r['batch_size']:>5} | {r['seconds_per_epoch']:>6.2f} | "
+                  f"{r['reference_seconds_per_epoch']:>14.2f} | {r['ratio']:>5.2f} | "
+                  f"{r['generator']}")
+    else:
+        print(f"{name} on {where}: {rows['wall_s']:.0f} s, peak RSS of the largest process "
+              f"{rows['peak_rss_mb']:.0f} MB ({rows['command']})")
+    print(f"  ({seconds:.0f} s)", flush=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
+    p.add_argument("--out", default=None,
+                   help="JSON file (default: benchmarks/results.json, with --device cuda "
+                   "benchmarks/results_gpu.json)")
     p.add_argument("--quick", action="store_true", help="skip the end-to-end experiments")
+    p.add_argument("--device", default="cpu",
+                   help="cpu (default): the CPU rows; cuda: the GPU rows instead")
+    p.add_argument("--smoke", action="store_true",
+                   help="the GPU rows at tiny sizes on --device (cpu works), to check they run")
     a = p.parse_args()
+    if a.out is None:
+        gpu = a.device != "cpu" or a.smoke
+        a.out = str(ROOT / "benchmarks" / ("results_gpu.json" if gpu else "results.json"))
+    if a.device != "cpu" or a.smoke:
+        return gpu_section(a)
     res: dict = {"machine": {"cpus": os.cpu_count(), "torch": torch.__version__,
                              "torch_threads": torch.get_num_threads()}}
     res["gemm_gflops"] = gemm_rate()

@@ -117,7 +117,10 @@ def check_seeds(name: str, seeds: object) -> tuple[int, ...]:
 
 
 def check_device(name: str, device: object) -> torch.device:
-    """A torch device (or its name) that this machine has."""
+    """A torch device (or its name) that this machine has; "auto" is CUDA when torch sees a
+    GPU, else the CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if isinstance(device, torch.device):
         dev = device
     elif isinstance(device, str):

@@ -35,6 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 from boltzprune._validate import (
     check_bool,
     check_choice,
+    check_device,
     check_fraction,
     check_positive_float,
     check_positive_int,
@@ -322,15 +323,7 @@ class PrunableRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         return criterion
 
     def _device(self) -> torch.device:
-        try:
-            dev = torch.device(self.device)
-        except (RuntimeError, TypeError):
-            raise InvalidInputError(f"device must name a torch device such as 'cpu' or 'cuda', "
-                                    f"got {self.device!r}") from None
-        if dev.type == "cuda" and not torch.cuda.is_available():
-            raise InvalidInputError(f"device is {self.device!r} but CUDA is not available; "
-                                    "use device='cpu'")
-        return dev
+        return check_device("device", self.device)
 
     def _validate_X(self, X, *, reset: bool) -> np.ndarray:
         """Check X with scikit-learn's rules (one-line errors) and map it to 0/1 float32."""
@@ -397,7 +390,7 @@ class PrunableRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         self._n_partial_fit = 0
         rbm = init_rbm(V.shape[1], int(self.n_components),
-                       generator=stage_generator(self._seed, "init"),
+                       generator=stage_generator(self._seed, "init", device=self._device()),
                        visible_on_fraction=torch.from_numpy(V.mean(0)))
         return rbm.to(self._device())
 
@@ -415,7 +408,8 @@ class PrunableRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         rbm = self._init_model(V)
         data = torch.from_numpy(V).to(rbm.device)
         res = train_rbm(rbm, data, self._train_config(self.n_iter), progress=bool(self.verbose),
-                        generator=stage_generator(self._seed, "fit"), desc="fit")
+                        generator=stage_generator(self._seed, "fit", device=rbm.device),
+                        desc="fit")
         rbm, history = res.rbm, [self._history_entry(res.rbm, 0, None, None, 0, [])]
         if self.criterion is not None and self.prune_fraction > 0:
             rbm, history = self._prune(rbm, history, data, self.criterion,
@@ -438,7 +432,7 @@ class PrunableRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         self._n_partial_fit += 1
         res = train_rbm(rbm, torch.from_numpy(V).to(rbm.device), self._train_config(1),
                         generator=stage_generator(self._seed, "partial_fit",
-                                                  self._n_partial_fit),
+                                                  self._n_partial_fit, device=rbm.device),
                         progress=bool(self.verbose), desc="partial_fit")
         if first:
             self.reconstruction_error_ = []
@@ -549,8 +543,8 @@ class PrunableRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         Returns ndarray (n_samples, n_features) float64 of 0/1."""
         check_is_fitted(self)
         V = self._validate_X(X, reset=False)
-        g = self._generator(random_state)
         rbm = self.rbm_
+        g = self._generator(random_state, rbm.device)
         return rbm.sample_v(rbm.sample_h(self._tensor(V), g), g).double().cpu().numpy()
 
     @_with_threads
@@ -564,11 +558,12 @@ class PrunableRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         exact = self.rbm_.n_visible <= EXACT_SAMPLING_MAX_VISIBLE
         cfg = SamplingConfig(n_samples=n_samples, method="exact" if exact else "gibbs",
                              n_chains=n_samples, burn_in=burn_in, thin=1, init="random")
-        s = sample_rbm(self.rbm_, cfg, generator=self._generator(random_state))
+        s = sample_rbm(self.rbm_, cfg, generator=self._generator(random_state, self.rbm_.device))
         return s.v.double().cpu().numpy()
 
     @staticmethod
-    def _generator(random_state) -> torch.Generator:
-        """A torch generator seeded from ``random_state`` (int, RandomState or None)."""
+    def _generator(random_state, device: torch.device) -> torch.Generator:
+        """A torch generator on ``device`` seeded from ``random_state`` (int, RandomState or
+        None)."""
         seed = int(check_random_state(random_state).randint(2**31 - 1))
-        return torch.Generator().manual_seed(seed)
+        return torch.Generator(device=device).manual_seed(seed)

@@ -376,7 +376,7 @@ def test_bad_input_after_fit():
     (dict(prune_fraction=1.0), InvalidInputError, r"prune_fraction must be in \[0, 1\), got 1.0"),
     (dict(binarize="high"), InvalidInputError, "binarize must be a finite threshold or None"),
     (dict(score_method="best"), InvalidInputError, "score_method must be one of 'auto'"),
-    (dict(device="nonsense"), InvalidInputError, "device must name a torch device"),
+    (dict(device="nonsense"), InvalidInputError, "device: not a torch device: 'nonsense'"),
     (dict(persistent="yes"), InvalidTypeError, "persistent must be True or False"),
     (dict(n_threads=0), InvalidInputError, "n_threads must be an integer >= 1, got 0"),
 ])
@@ -389,7 +389,7 @@ def test_bad_parameters_one_line_error(params, error, match):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_cuda_requested_without_cuda():
-    with pytest.raises(InvalidInputError, match="CUDA is not available; use device='cpu'"):
+    with pytest.raises(InvalidInputError, match="torch sees no CUDA GPU"):
         PrunableRBM(device="cuda").fit(_binary_data(n=10))
 
 

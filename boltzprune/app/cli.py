@@ -33,8 +33,8 @@ def _run_options(p: argparse.ArgumentParser, experiment) -> None:
     """Options every experiment command shares: device, workers, output, config, resume."""
     defaults = experiment.config_type()
     p.add_argument("--device", type=_device, default=None,
-                   help=f"torch device, e.g. cpu or cuda (default: {defaults.device}); also "
-                        "applies with --config")
+                   help=f"torch device, e.g. cpu, cuda, or auto (CUDA when torch sees a GPU) "
+                        f"(default: {defaults.device}); also applies with --config")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help=f"parallel processes over {experiment.parallel_over} (default: "
                         f"{defaults.workers}); also applies with --config")

@@ -35,7 +35,9 @@ class RunConfig:
     plugins: tuple[str, ...] = ()  # modules or .py files registering custom criteria
     iterations: int = 3  # prune -> retrain rounds
     fraction: float = 0.5  # share of each weight matrix's remaining weights cut per round
-    device: str = "cpu"  # torch device ("cpu", "cuda", "cuda:1", ...)
+    # torch device ("cpu", "cuda", "cuda:1", ...; "auto": CUDA when torch sees a GPU, else
+    # the CPU, resolved when the config is built)
+    device: str = "cpu"
     workers: int = 2  # parallel worker processes
 
     def __post_init__(self) -> None:
@@ -44,7 +46,9 @@ class RunConfig:
         check_positive_int("iterations", self.iterations)
         check_fraction("fraction", self.fraction)
         check_positive_int("workers", self.workers)
-        check_device("device", self.device)
+        dev = check_device("device", self.device)
+        if self.device == "auto":  # the resolved device is what config.json records
+            object.__setattr__(self, "device", str(dev))
 
 
 def add_run_arguments(p: argparse.ArgumentParser, defaults: RunConfig) -> None:

@@ -14,7 +14,7 @@ import torch
 from boltzprune._validate import check_fraction, check_positive_float, check_positive_int
 from boltzprune.errors import InvalidInputError
 from boltzprune.models.rbm import RBM
-from boltzprune.seeding import uniform
+from boltzprune.seeding import normal, uniform
 
 __all__ = ["DBM", "init_dbm", "MeanFieldConfig"]
 
@@ -196,7 +196,7 @@ def init_dbm(sizes: list[int], *, generator: torch.Generator, weight_std: float 
         if tuple(m.shape) != shape or m.dtype != torch.bool:
             raise InvalidInputError(f"masks[{l}] must be a bool tensor of shape {shape}, got "
                                     f"{m.dtype} {tuple(m.shape)}")
-        ws.append(torch.randn(shape, generator=generator) * weight_std * m)
+        ws.append(normal(shape, generator, "cpu") * weight_std * m)
         ms.append(m.clone())
     bs = [torch.full((sizes[0],), float(visible_bias))] + \
         [torch.full((n,), float(hidden_bias)) for n in sizes[1:]]

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from boltzprune._validate import check_binary_matrix, check_mask, check_positive_int
 from boltzprune.errors import InvalidInputError
-from boltzprune.seeding import uniform
+from boltzprune.seeding import normal, uniform
 
 __all__ = ["RBM", "init_rbm"]
 
@@ -146,7 +146,7 @@ def init_rbm(
     if mask is None:
         mask = torch.ones(n_visible, n_hidden, dtype=torch.bool)
     mask = check_mask("mask", mask, (n_visible, n_hidden)).cpu()  # built on the CPU; .to()
-    W = torch.randn(n_visible, n_hidden, generator=generator) * float(weight_std)
+    W = normal((n_visible, n_hidden), generator, "cpu") * float(weight_std)
     if visible_on_fraction is not None:
         frac = torch.as_tensor(visible_on_fraction, dtype=torch.float32)
         if frac.shape != (n_visible,):

@@ -28,6 +28,7 @@ from boltzprune.fisher.full import FIMEigen, fim_eigen, sampled_fim
 from boltzprune.models.dbm import DBM
 from boltzprune.models.rbm import RBM
 from boltzprune.sampling import Samples
+from boltzprune.seeding import uniform
 
 __all__ = ["ImportanceContext", "ModelContext", "Criterion", "CriteriaRegistry", "registry",
            "register_criterion", "get_criterion", "available_criteria", "compute_importance",
@@ -332,7 +333,7 @@ def _abs_w(ctx: ImportanceContext) -> torch.Tensor:
 @register_criterion("random")
 def _random(ctx: ImportanceContext) -> torch.Tensor:
     """Uniform random importance (a baseline)."""
-    return torch.rand(ctx.rbm.W.shape, generator=ctx.generator).to(ctx.rbm.device)
+    return uniform(ctx.rbm.W.shape, ctx.generator, ctx.rbm.device)
 
 
 @register_criterion("anti_fi")

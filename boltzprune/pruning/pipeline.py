@@ -2,9 +2,10 @@
 
     (model samples -> importance -> cut -> remove dead units -> retrain -> checkpoint) x K
 
-Every stage draws its randomness from (seed, criterion, round, stage), so that a stage can
-be recomputed alone; with a checkpoint folder, finished rounds are read back instead of
-recomputed, and an interrupted run resumes where it stopped with the same numbers.
+Every stage draws its randomness from a generator on the model's device seeded by (seed,
+criterion, round, stage), so that a stage can be recomputed alone; with a checkpoint folder,
+finished rounds are read back instead of recomputed, and an interrupted run resumes where it
+stopped with the same numbers.
 """
 
 from __future__ import annotations
@@ -168,6 +169,10 @@ def prune_retrain(
     folder = Path(checkpoints) if checkpoints is not None else None
     rounds: list[PruneRound] = []
     current = model
+
+    def gen(it: int, stage: str) -> torch.Generator:  # on the model's device
+        return stage_generator(seed, crit, it, stage, device=current.device)
+
     samples = first_samples
     for it in range(1, prune.iterations + 1):
         paths = ((folder / f"iter{it}_pruned.safetensors",
@@ -177,14 +182,12 @@ def prune_retrain(
         else:
             if samples is None:
                 samples = model_samples(current, sampling, data=data, progress=progress,
-                                        generator=stage_generator(seed, crit, it, "sample"))
-            imps = registry.importance(crit, current, samples,
-                                       stage_generator(seed, crit, it, "score"))
+                                        generator=gen(it, "sample"))
+            imps = registry.importance(crit, current, samples, gen(it, "score"))
             res = prune_model(current, imps, prune.fraction, zero_rule=prune.zero_rule,
-                              generator=stage_generator(seed, crit, it, "prune"))
+                              generator=gen(it, "prune"))
             retrained = retrain_model(res.model, data, retrain, progress=progress,
-                                      desc=f"{crit} retrain {it}",
-                                      generator=stage_generator(seed, crit, it, "retrain"))
+                                      desc=f"{crit} retrain {it}", generator=gen(it, "retrain"))
             record = PruneRound(it, imps, res.model, retrained, res.n_cut, res.removed_units)
             if paths is not None:
                 info = {**(meta or {}), "criterion": crit, "iteration": it}
@@ -196,7 +199,7 @@ def prune_retrain(
         samples = None
         if prune.sample_when == "after_retrain":
             samples = model_samples(current, sampling, data=data, progress=progress,
-                                    generator=stage_generator(seed, crit, it, "sample"))
+                                    generator=gen(it, "sample"))
             record.samples = samples
         rounds.append(record)
         if on_round is not None:

@@ -13,6 +13,7 @@ from boltzprune.errors import InvalidInputError, InvalidTypeError
 from boltzprune.models.dbm import DBM
 from boltzprune.models.rbm import RBM
 from boltzprune.pruning.units import remove_dead_units
+from boltzprune.seeding import randperm
 
 __all__ = ["n_to_remove", "prune_mask", "PruneResult", "prune_model", "prune_rbm"]
 
@@ -64,7 +65,7 @@ def prune_mask(
             if k == n:
                 raise InvalidInputError("every remaining weight has zero importance; "
                                  "the zero rule would remove all of them")
-    perm = torch.randperm(n, generator=generator)  # random order first, then a stable sort:
+    perm = randperm(n, generator, "cpu")  # random order first, then a stable sort:
     order = perm[torch.sort(values[perm], stable=True).indices]  # ties fall in random order
     new = mask.clone().reshape(-1)
     new[idx[order[:k]].to(mask.device)] = False

@@ -15,6 +15,7 @@ from boltzprune._validate import check_binary_matrix, check_choice, check_positi
 from boltzprune.errors import InvalidInputError, InvalidTypeError
 from boltzprune.models.dbm import DBM
 from boltzprune.models.rbm import RBM, as_binary
+from boltzprune.seeding import randint, uniform
 
 __all__ = ["SamplingConfig", "Samples", "sample_rbm", "sample_dbm", "gibbs_chains",
            "exact_samples"]
@@ -138,10 +139,9 @@ def sample_rbm(
             raise InvalidInputError("init 'data' needs data to start the chains from; pass "
                                     "data=")
         data = as_binary("data", data, rbm)
-        idx = torch.randint(data.shape[0], (n_chains,), generator=generator)
-        v0 = data[idx.to(data.device)]
+        v0 = data[randint(data.shape[0], (n_chains,), generator, data.device)]
     else:
-        v0 = (torch.rand(n_chains, rbm.n_visible, generator=generator) < 0.5).float()
+        v0 = (uniform((n_chains, rbm.n_visible), generator, rbm.device) < 0.5).float()
     s = gibbs_chains(rbm, v0, n_keep=n_keep, burn_in=config.burn_in, thin=config.thin,
                      generator=generator, progress=progress)
     return Samples(s.v[: config.n_samples], s.h[: config.n_samples])
@@ -172,12 +172,11 @@ def sample_dbm(
             raise InvalidInputError("init 'data' needs data to start the chains from; pass "
                                     "data=")
         data = check_binary_matrix("data", data, n_columns=dbm.sizes[0])
-        idx = torch.randint(data.shape[0], (n_chains,), generator=generator)
-        v0 = data[idx.to(data.device)].to(dev)
+        v0 = data[randint(data.shape[0], (n_chains,), generator, data.device)].to(dev)
     else:
-        v0 = (torch.rand(n_chains, dbm.sizes[0], generator=generator) < 0.5).float().to(dev)
-    states = [v0.float()] + [(torch.rand(n_chains, s, generator=generator) < 0.5).float()
-                             .to(dev) for s in dbm.sizes[1:]]
+        v0 = (uniform((n_chains, dbm.sizes[0]), generator, dev) < 0.5).float()
+    states = [v0.float()] + [(uniform((n_chains, s), generator, dev) < 0.5).float()
+                             for s in dbm.sizes[1:]]
     # the state kept first is the one after the first sweep
     kept = _run_chains(dbm.gibbs_sweep, dbm.gibbs_sweep(states, generator), n_keep=n_keep,
                        burn_in=config.burn_in, thin=config.thin, generator=generator,

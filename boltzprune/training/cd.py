@@ -24,7 +24,7 @@ from boltzprune._validate import (
 )
 from boltzprune.errors import DivergenceError, InvalidInputError, InvalidTypeError
 from boltzprune.models.rbm import RBM, as_binary
-from boltzprune.seeding import uniform
+from boltzprune.seeding import randperm, uniform
 from boltzprune.training.schedules import check_schedule, learning_rates, momenta
 
 __all__ = ["TrainConfig", "TrainResult", "train_rbm", "cd_statistics", "PAPER_RBM",
@@ -236,7 +236,7 @@ def train_rbm(
                leave=False, mininterval=0.5) if progress else None
     try:
         for epoch in range(config.epochs):
-            order = torch.randperm(n, generator=generator).to(rbm.device)
+            order = randperm(n, generator, rbm.device)
             epoch_fn = _compiled_epoch if compiled else _torch_epoch
             epoch_fn(rbm, vel, data_np if compiled else data, order, uni, lrs[epoch],
                      moms[epoch], config, chain, bar)
@@ -264,5 +264,5 @@ def _reconstruction_error(rbm: RBM, data: torch.Tensor) -> float:
     """Mean squared error between up to 1,000 patterns and their one-step reconstructions.
     A diagnostic: it draws from its own fixed generator, never from the training one."""
     v0 = data[:1_000]
-    h = rbm.sample_h(v0, torch.Generator().manual_seed(0))
+    h = rbm.sample_h(v0, torch.Generator(device=rbm.device).manual_seed(0))
     return float(((v0 - rbm.p_v(h)) ** 2).mean())

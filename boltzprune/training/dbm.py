@@ -19,7 +19,7 @@ from boltzprune._validate import (
 from boltzprune.errors import DivergenceError, InvalidInputError, InvalidTypeError
 from boltzprune.models.dbm import DBM, MeanFieldConfig
 from boltzprune.models.rbm import RBM, init_rbm
-from boltzprune.seeding import uniform
+from boltzprune.seeding import randint, randperm, uniform
 from boltzprune.training.cd import TrainConfig, train_rbm
 from boltzprune.training.schedules import check_schedule, learning_rates, momenta
 
@@ -140,16 +140,15 @@ def train_dbm(
     maskf = [None if bool(m.all()) else m.to(w.dtype)
              for m, w in zip(dbm.masks, dbm.weights, strict=True)]
     n = data.shape[0]
-    idx = torch.randint(n, (config.n_chains,), generator=generator).to(dbm.device)
-    chains = [data[idx]] + [
-        (torch.rand(config.n_chains, s, generator=generator) < 0.5).float().to(dbm.device)
-        for s in dbm.sizes[1:]]
+    idx = randint(n, (config.n_chains,), generator, dbm.device)
+    chains = [data[idx]] + [(uniform((config.n_chains, s), generator, dbm.device) < 0.5).float()
+                            for s in dbm.sizes[1:]]
     bar = tqdm(total=n * config.epochs, desc=desc, unit="pat", unit_scale=True, leave=False,
                mininterval=0.5) if progress else None
     try:
         for epoch in range(config.epochs):
             lr, mom = lrs[epoch], moms[epoch]
-            order = torch.randperm(n, generator=generator).to(dbm.device)
+            order = randperm(n, generator, dbm.device)
             for start in range(0, n, config.batch_size):
                 v = data[order[start:start + config.batch_size]]
                 mus = dbm.mean_field(v, config.mean_field)

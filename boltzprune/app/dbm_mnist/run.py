@@ -142,19 +142,23 @@ class _Seed:
         self.recipe = cfg.recipe
         self.raw_clf = fit_classifier(digits.x_train, digits.y_train, C=GENERATED_C, seed=seed)
 
+    def gen(self, *stage: object) -> torch.Generator:
+        """The generator of a stage of this seed, on the device."""
+        return stage_generator(self.seed, *stage, device=self.device)
+
     def train_from_scratch(self, sizes: list[int], masks: list, key: tuple) -> DBM:
         """Random initialisation, greedy pretraining and joint training (paper 4.3.2)."""
         dbm = pretrain_dbm(sizes, self.x_tr, list(self.recipe.pretrain), masks=masks,
-                           generator=stage_generator(self.seed, *key, "pretrain"))
+                           generator=self.gen(*key, "pretrain"))
         return train_dbm(dbm, self.x_tr, self.recipe.joint,
-                         generator=stage_generator(self.seed, *key, "joint"))
+                         generator=self.gen(*key, "joint"))
 
     def sample(self, model: DBM, key: tuple, n: int | None = None) -> list[torch.Tensor]:
         sampling = self.recipe.sampling
         if n is not None:
             sampling = dataclasses.replace(sampling, n_samples=n)
         return model_samples(model, sampling, data=self.x_tr,
-                             generator=stage_generator(self.seed, *key, "sample"))
+                             generator=self.gen(*key, "sample"))
 
     def evaluate(self, model: DBM, samples: list[torch.Tensor], criterion: str, iteration: int,
                  n_cut: list[int] | None = None) -> RoundRow:

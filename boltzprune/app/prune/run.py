@@ -186,10 +186,14 @@ class _Seed:
         self.x_te = torch.from_numpy(data.x_test).to(self.device)
         self.measure = quality_measure(cfg, data.n_units)
 
+    def gen(self, *stage: object) -> torch.Generator:
+        """The generator of a stage of this seed, on the device."""
+        return stage_generator(self.seed, *stage, device=self.device)
+
     def train(self) -> RBM | DBM:
         """A new model trained from scratch: CD for an RBM (paper 4.3.1), greedy pretraining
         and joint training for a DBM (paper 4.3.2)."""
-        cfg, seed = self.cfg, self.seed
+        cfg = self.cfg
         if cfg.model == "rbm":
             from boltzprune.models.rbm import init_rbm
             from boltzprune.training.cd import train_rbm
@@ -197,16 +201,16 @@ class _Seed:
             rbm = init_rbm(self.data.n_units, cfg.hidden_sizes[0], weight_std=cfg.weight_std,
                            hidden_bias=cfg.hidden_bias,
                            visible_on_fraction=self.x_tr.mean(0).cpu(),
-                           generator=stage_generator(seed, "init")).to(self.device)
+                           generator=self.gen("init")).to(self.device)
             return train_rbm(rbm, self.x_tr, cfg.training,
-                             generator=stage_generator(seed, "train")).rbm
+                             generator=self.gen("train")).rbm
         from boltzprune.training.dbm import pretrain_dbm, train_dbm
 
         sizes = [self.data.n_units, *cfg.hidden_sizes]
         dbm = pretrain_dbm(sizes, self.x_tr, [cfg.pretraining] * (len(sizes) - 1),
                            weight_std=cfg.weight_std, hidden_bias=cfg.hidden_bias,
-                           generator=stage_generator(seed, "pretrain"))
-        return train_dbm(dbm, self.x_tr, cfg.joint, generator=stage_generator(seed, "joint"))
+                           generator=self.gen("pretrain"))
+        return train_dbm(dbm, self.x_tr, cfg.joint, generator=self.gen("joint"))
 
     def _quality(self, model: RBM | DBM) -> float:
         x = self.x_te
@@ -256,7 +260,7 @@ def _first_samples(c: _Seed, model: RBM | DBM, out: Path) -> list[torch.Tensor]:
         t = load_checkpoint(path)[0]
         return [t[f"x{l}"].to(torch.float32).to(c.device) for l in range(len(t))]
     samples = model_samples(model, c.cfg.sampling, data=c.x_tr,
-                            generator=stage_generator(c.seed, "initial", "sample"))
+                            generator=c.gen("initial", "sample"))
     save_checkpoint(path, {f"x{l}": s.to(torch.uint8).cpu() for l, s in enumerate(samples)},
                     {"seed": c.seed})
     return samples

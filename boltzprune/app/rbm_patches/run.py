@@ -127,8 +127,8 @@ def _first_samples(cfg: RBMPatchesConfig, schedule: str, seed: int, rbm: RBM,
     if path.exists():
         t = load_checkpoint(path)[0]
         return [t[k].to(torch.float32).to(rbm.device) for k in ("v", "h")]
-    v, h = model_samples(rbm, cfg.sampling, data=x,
-                         generator=stage_generator(seed, schedule, "initial", "sample"))
+    gen = stage_generator(seed, schedule, "initial", "sample", device=rbm.device)
+    v, h = model_samples(rbm, cfg.sampling, data=x, generator=gen)
     save_checkpoint(path, {"v": v.to(torch.uint8), "h": h.to(torch.uint8)},
                     {"schedule": schedule, "seed": seed})
     return [v, h]
@@ -150,9 +150,9 @@ def train_initial(cfg: RBMPatchesConfig, schedule: str, seed: int, data: np.ndar
     else:
         rbm0 = init_rbm(x.shape[1], cfg.n_hidden, weight_std=cfg.weight_std,
                         hidden_bias=cfg.hidden_bias, visible_on_fraction=x.mean(0).cpu(),
-                        generator=stage_generator(seed, schedule, "init")).to(dev)
+                        generator=stage_generator(seed, schedule, "init", device=dev)).to(dev)
         rbm = train_rbm(rbm0, x, cfg.training[schedule],
-                        generator=stage_generator(seed, schedule, "train")).rbm
+                        generator=stage_generator(seed, schedule, "train", device=dev)).rbm
         save_model(trained_path, rbm, {"schedule": schedule, "seed": seed})
 
     v, h = _first_samples(cfg, schedule, seed, rbm, x, out)
