@@ -528,15 +528,17 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default=None,
                    help="JSON file (default: benchmarks/results.json, with --device cuda "
-                   "benchmarks/results_gpu.json)")
+                   "benchmarks/results_gpu.json, with --smoke a file in the temp folder)")
     p.add_argument("--quick", action="store_true", help="skip the end-to-end experiments")
     p.add_argument("--device", default="cpu",
                    help="cpu (default): the CPU rows; cuda: the GPU rows instead")
     p.add_argument("--smoke", action="store_true",
                    help="the GPU rows at tiny sizes on --device (cpu works), to check they run")
     a = p.parse_args()
-    if a.out is None:
-        gpu = a.device != "cpu" or a.smoke
+    if a.out is None and a.smoke:  # a check that the rows run: never the published files
+        a.out = str(Path(tempfile.gettempdir()) / "boltzprune_benchmark_smoke.json")
+    elif a.out is None:
+        gpu = a.device != "cpu"
         a.out = str(ROOT / "benchmarks" / ("results_gpu.json" if gpu else "results.json"))
     if a.device != "cpu" or a.smoke:
         return gpu_section(a)

@@ -132,6 +132,17 @@ def check_device(name: str, device: object) -> torch.device:
     else:
         raise InvalidTypeError(f"{name} must be a string such as 'cpu' or 'cuda', got "
                                f"{device!r}")
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InvalidInputError(f"{name} {str(device)!r} asked for, but torch sees no CUDA GPU")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise InvalidInputError(f"{name} {str(device)!r} asked for, but torch sees no CUDA "
+                                    "GPU")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise InvalidInputError(f"{name} {str(device)!r}: torch sees "
+                                    f"{torch.cuda.device_count()} CUDA GPU(s), numbered from 0")
+    elif dev.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise InvalidInputError(f"{name} 'mps' asked for, but torch sees no MPS device")
+    elif dev.type != "cpu":
+        raise InvalidInputError(f"{name}: {str(device)!r} is not a device boltzprune runs on "
+                                "(cpu, cuda, mps or auto)")
     return dev

@@ -60,10 +60,9 @@ def write_json(path: str | Path, obj: Any) -> None:
 
 def read_json(path: str | Path) -> Any:
     path = Path(path)
+    raw = read_bytes(path, "JSON file")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BadFileError(f"{path}: file not found") from None
+        return json.loads(raw.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise BadFileError(f"{path}: not valid JSON ({e})") from None
 
@@ -149,7 +148,8 @@ def save_model(path: str | Path, model: RBM | DBM, meta: dict[str, Any] | None =
                ) -> None:
     """A checkpoint of an RBM or a DBM, its kind in the metadata."""
     kind = "rbm" if isinstance(model, RBM) else "dbm"
-    save_checkpoint(path, model.tensors(), {"kind": kind, **(meta or {})})
+    meta = {k: v for k, v in (meta or {}).items() if k != "kind"}  # the model says what it is
+    save_checkpoint(path, model.tensors(), {"kind": kind, **meta})
 
 
 def load_model(path: str | Path, device: str | torch.device | None = None

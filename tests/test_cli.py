@@ -148,3 +148,23 @@ def test_a_bug_is_not_dressed_as_bad_input(monkeypatch, tmp_path):
     with pytest.raises(KeyError, match="an internal bug"):
         main(["rbm-patches", "--no-progress", "--out", str(tmp_path / "r")])
     assert not (tmp_path / "r").exists()
+
+
+def test_review_findings_are_one_line_errors_or_work(tmp_path, capsys):
+    """--set completes a config built from flags; devices boltzprune does not run on, a
+    file given to --resume and an old DBM config file with a new --set key are handled."""
+    (tmp_path / "f.txt").write_text("x")
+    old = tmp_path / "old.toml"  # an earlier version's name for the recipe
+    old.write_text('experiment = "dbm-mnist"\n[schedule.joint]\nepochs = 2\n')
+    for args, message in [
+        (["dbm-mnist", "--data", "idx", "--set", f"idx_dir={tmp_path / 'none'}"],
+         "no such folder"),  # --set filled in idx_dir: the data loader is reached
+        (["rbm-patches", "--set", "device=meta"], "not a device boltzprune runs on"),
+        (["rbm-patches", "--resume", str(tmp_path / "f.txt")], "f.txt/config.json"),
+        (["dbm-mnist", "--config", str(old), "--set", "recipe.joint.epochs=x"],
+         "recipe.joint.epochs must be an integer"),
+    ]:
+        code = main([*args, "--no-progress", "--out", str(tmp_path / "r")])
+        err = capsys.readouterr().err
+        assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "r").exists()

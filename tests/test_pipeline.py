@@ -113,3 +113,15 @@ def test_retrain_config_must_fit_the_model():
     with pytest.raises(InvalidInputError, match="a DBM retrains with a DBMTrainConfig"):
         prune_retrain(_dbm(), _data(100, 16), PruneConfig("abs_w", 1, 0.5),
                       retrain=TrainConfig(), sampling=DBM_SAMPLING, seed=0)
+
+
+def test_a_checkpoint_folder_of_another_run_is_refused(tmp_path):
+    data = _data(300, 6)
+    rbm = init_rbm(6, 8, generator=G().manual_seed(0))
+    kw = dict(retrain=TrainConfig(epochs=1), sampling=RBM_SAMPLING, checkpoints=tmp_path)
+    prune_retrain(rbm, data, PruneConfig("variance", 1, 0.5), seed=0, **kw)
+    for cfg, seed, what in ((PruneConfig("abs_w", 1, 0.5), 0, "criterion 'variance'"),
+                            (PruneConfig("variance", 1, 0.2), 0, "fraction 0.5"),
+                            (PruneConfig("variance", 1, 0.5), 7, "seed 0")):
+        with pytest.raises(InvalidInputError, match=f"holds a round of another run \\({what}"):
+            prune_retrain(rbm, data, cfg, seed=seed, **kw)

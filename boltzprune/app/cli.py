@@ -159,9 +159,11 @@ def _experiment(args: argparse.Namespace) -> int:
     import dataclasses
 
     from boltzprune.app.configio import (
+        apply_overrides,
         config_from_dict,
         config_from_source,
-        with_overrides,
+        drop_none,
+        plain,
     )
     from boltzprune.app.experiments import EXPERIMENTS
     from boltzprune.app.runs import run_experiment
@@ -183,10 +185,13 @@ def _experiment(args: argparse.Namespace) -> int:
             extra = {**explicit, **({"plugins": plugins} if plugins else {})}
             cfg = config_from_source(exp.name, exp.config_type, args.config, args.overrides,
                                      extra)
-        else:
+        else:  # the flags' settings, then --set, then the config is built once
             args.plugins = tuple(plugins)
-            cfg = exp.config_from_args(args)
-            cfg = with_overrides(dataclasses.replace(cfg, **explicit), args.overrides)
+            d = plain({**exp.config_from_args(args), **explicit})
+            known = tuple(f.name for f in dataclasses.fields(exp.config_type))
+            where = "--set" if args.overrides else None
+            cfg = config_from_dict(exp.config_type,
+                                   drop_none(apply_overrides(d, args.overrides, known)), where)
         out = args.out
     report = run_experiment(exp, cfg, out, progress=not args.no_progress)
     print(f"report: {report}\n        {report.with_suffix('.html')} (self-contained, for a "

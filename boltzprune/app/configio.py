@@ -29,6 +29,11 @@ def config_to_dict(cfg: Any) -> dict:
     return dataclasses.asdict(cfg)
 
 
+def _at(where: str | None) -> str:
+    """The prefix naming where a setting came from ("my.toml: "); none for the flags."""
+    return f"{where}: " if where else ""
+
+
 _TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
 
 
@@ -46,11 +51,11 @@ def _convert(hint: Any, value: Any, where: str, path: str, base: Any = None) -> 
         return _convert(next(a for a in args if a is not type(None)), value, where, path, base)
     if origin is tuple:
         if not isinstance(value, list | tuple):
-            raise InvalidInputError(f"{where}: {path} must be a list, got {value!r}")
+            raise InvalidInputError(f"{_at(where)}{path} must be a list, got {value!r}")
         if len(args) == 2 and args[1] is Ellipsis:
             args = (args[0],) * len(value)
         elif len(args) != len(value):
-            raise InvalidInputError(f"{where}: {path} must hold {len(args)} entries, got "
+            raise InvalidInputError(f"{_at(where)}{path} must hold {len(args)} entries, got "
                                     f"{len(value)}")
         bases = list(base) if isinstance(base, tuple) and len(base) == len(value) else \
             [None] * len(value)
@@ -58,7 +63,7 @@ def _convert(hint: Any, value: Any, where: str, path: str, base: Any = None) -> 
                      for i, (a, v, b) in enumerate(zip(args, value, bases, strict=True)))
     if origin is dict:
         if not isinstance(value, dict):
-            raise InvalidInputError(f"{where}: {path} must be a table, got {value!r}")
+            raise InvalidInputError(f"{_at(where)}{path} must be a table, got {value!r}")
         bases = base if isinstance(base, dict) else {}
         return {str(k): _convert(args[1], v, where, f"{path}.{k}", bases.get(str(k)))
                 for k, v in value.items()}
@@ -67,7 +72,8 @@ def _convert(hint: Any, value: Any, where: str, path: str, base: Any = None) -> 
         if hint is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
         if not ok:
-            raise InvalidInputError(f"{where}: {path} must be {_TYPE_NAMES[hint]}, got {value!r}")
+            raise InvalidInputError(f"{_at(where)}{path} must be {_TYPE_NAMES[hint]}, got "
+                                    f"{value!r}")
     return value
 
 
@@ -76,8 +82,8 @@ def _from_dict(cls, d: object, where: str, path: str = "", base: Any = None):
     and values of the wrong type; nested tables become their dataclasses. Keys left out keep
     their values in ``base`` (by default ``cls()``, when it can be built without arguments)."""
     if not isinstance(d, dict):
-        raise InvalidInputError(f"{where}: {path or 'the config'} must be a table of settings, got "
-                         f"{type(d).__name__}")
+        raise InvalidInputError(f"{_at(where)}{path or 'the config'} must be a table of "
+                                f"settings, got {type(d).__name__}")
     d = upgrade_keys(cls, d)
     fields = {f.name for f in dataclasses.fields(cls)}
     if base is None:
@@ -92,7 +98,7 @@ def _from_dict(cls, d: object, where: str, path: str = "", base: Any = None):
         if key not in fields:
             close = difflib.get_close_matches(key, list(fields), n=1)
             hint = f"; did you mean {(f'{path}.' if path else '') + close[0]!r}?" if close else ""
-            raise InvalidInputError(f"{where}: unknown setting {name!r}{hint}")
+            raise InvalidInputError(f"{_at(where)}unknown setting {name!r}{hint}")
         kwargs[key] = _convert(hints[key], value, where, name,
                                getattr(base, key) if base is not None else None)
     if base is None:
@@ -103,14 +109,14 @@ def _from_dict(cls, d: object, where: str, path: str = "", base: Any = None):
                 kwargs[f.name] = f.default_factory()
         missing = sorted(fields - set(kwargs))
         if missing:
-            raise InvalidInputError(f"{where}: {path or 'the config'} needs "
+            raise InvalidInputError(f"{_at(where)}{path or 'the config'} needs "
                                     f"{', '.join(missing)}")
     try:  # the config checks its values as it is built
         return dataclasses.replace(base, **kwargs) if base is not None else cls(**kwargs)
     except BoltzpruneError as e:
-        if not path or str(e).startswith(f"{where}:"):
+        if not path or (where and str(e).startswith(f"{where}:")):
             raise
-        raise type(e)(f"{where}: {path}: {e}") from None
+        raise type(e)(f"{_at(where)}{path}: {e}") from None
 
 
 def upgrade_keys(cls, d: dict) -> dict:
@@ -122,15 +128,17 @@ def upgrade_keys(cls, d: dict) -> dict:
     return {renamed.get(k, k) if renamed.get(k) not in d else k: v for k, v in d.items()}
 
 
-def config_from_dict(cls, d: object, where: str = "config"):
+def config_from_dict(cls, d: object, where: str | None = "config"):
     """A config of type ``cls`` from a dict (a run's config.json, or a TOML file): unknown
     keys and values of the wrong type are errors naming the setting; the values are checked
-    by the config itself when it is built. Every error names ``where``."""
+    by the config itself when it is built. Every error names ``where`` (None: the
+    command-line flags, named by the setting alone)."""
     try:
         return _from_dict(cls, d, where)
     except BoltzpruneError as e:
         msg = str(e)
-        raise type(e)(msg if msg.startswith(f"{where}:") else f"{where}: {msg}") from None
+        raise type(e)(msg if not where or msg.startswith(f"{where}:") else f"{where}: {msg}"
+                      ) from None
 
 
 def _shipped_dir():
@@ -182,19 +190,31 @@ def load_config_source(source: str) -> tuple[dict, str]:
     return tomllib.loads(shipped_text(source)), f"shipped config {source}"
 
 
+PATH_SETTINGS = ("data", "idx_dir", "cifar_dir")  # settings that name a file or folder
+
+
+def _absolute(p: str, base_dir: Path) -> str:
+    """``p`` made absolute: relative to ``base_dir`` where it exists there, else to the
+    current folder."""
+    return str((base_dir / p).resolve() if (base_dir / p).exists() else Path(p).resolve())
+
+
 def _absolute_plugins(d: dict, base_dir: Path) -> dict:
-    """A config dict whose ``.py`` plugins are absolute paths (relative ones are taken
-    relative to ``base_dir`` where the file is, else to the current folder), so that worker
-    processes and later resumes find them."""
-    plugins = d.get("plugins")
-    if not isinstance(plugins, list):
-        return d
-    out = []
-    for p in plugins:
-        if isinstance(p, str) and p.endswith(".py") and not Path(p).is_absolute():
-            p = str((base_dir / p).resolve() if (base_dir / p).is_file() else Path(p).resolve())
-        out.append(p)
-    return {**d, "plugins": out}
+    """A config dict whose ``.py`` plugins and file or folder settings (``PATH_SETTINGS``)
+    are absolute paths (relative ones are taken relative to ``base_dir``, where the config
+    file is, when they exist there, else to the current folder), so that worker processes
+    and later resumes from another folder find them."""
+    out = dict(d)
+    for key in PATH_SETTINGS:
+        p = out.get(key)
+        if isinstance(p, str) and not Path(p).is_absolute() and (
+                (base_dir / p).exists() or (Path(p).exists() and ("/" in p or Path(p).suffix))):
+            out[key] = _absolute(p, base_dir)  # (a bare name such as "digits" is no path)
+    plugins = out.get("plugins")
+    if isinstance(plugins, list):
+        out["plugins"] = [_absolute(p, base_dir) if isinstance(p, str) and p.endswith(".py")
+                          and not Path(p).is_absolute() else p for p in plugins]
+    return out
 
 
 def _parse_value(text: str) -> Any:
@@ -212,7 +232,10 @@ def _leaf_paths(d: Any, prefix: str = "") -> list[str]:
 
 
 def plain(d: Any) -> Any:
-    """A deep copy with tuples as lists, so that list entries can be replaced."""
+    """A deep copy with tuples as lists and configs as tables, so that entries can be
+    replaced."""
+    if dataclasses.is_dataclass(d) and not isinstance(d, type):
+        return plain(dataclasses.asdict(d))
     if isinstance(d, dict):
         return {k: plain(v) for k, v in d.items()}
     if isinstance(d, list | tuple):
@@ -291,7 +314,7 @@ def config_from_source(experiment: str, cls: type, source: str,
     (so that they may complete it, e.g. ``idx_dir``). ``extra`` settings (the command line's
     --device, --workers, --plugin) apply over the file's; plugins are added to its own."""
     d, where = load_config_source(source)
-    d = dict(d)
+    d = upgrade_keys(cls, dict(d))  # old names first, so that --set may use the new ones
     for k, v in (extra or {}).items():
         d[k] = list(dict.fromkeys([*d.get(k, []), *v])) if k == "plugins" else v
     declared = d.pop("experiment", experiment)

@@ -49,17 +49,23 @@ def open_run_dir(out: str | Path | None, name: str, config: dict,
     A folder holding a ``config.json`` equal to ``config`` is resumed (returns True); one
     with a different configuration, or non-empty without a configuration, is refused so
     that nothing already written is overwritten. A new folder gets ``config.json`` and
-    ``versions.json``. A stored config written by an earlier version with settings since
-    renamed (``config_type.RENAMED``) is compared, and rewritten, under the new names.
+    ``versions.json``. With ``config_type`` the stored config is rebuilt before it is
+    compared: settings an earlier version named otherwise (``config_type.RENAMED``) or did
+    not have yet (their defaults) compare under today's names, and config.json is rewritten
+    so.
     """
     path = Path(out) if out is not None else plan_run_dir(None, name)
     stored_path = path / "config.json"
     if stored_path.is_file():
-        from boltzprune.app.configio import upgrade_keys
+        from boltzprune.app.configio import config_from_dict, config_to_dict
         from boltzprune.io import read_json
 
         original = read_json(stored_path)
-        stored = upgrade_keys(config_type, original) if config_type else original
+        stored = original
+        if config_type is not None:  # rebuilt: renamed settings and settings added since
+            #                          the run began compare under today's names and defaults
+            stored = json.loads(json.dumps(config_to_dict(config_from_dict(
+                config_type, original, str(stored_path))), default=str))
         fresh = json.loads(json.dumps(config, default=str))
         if stored != fresh:
             keys = sorted(k for k in set(stored) | set(fresh) if stored.get(k) != fresh.get(k))
@@ -68,7 +74,7 @@ def open_run_dir(out: str | Path | None, name: str, config: dict,
                                   "choose another --out")
         for tmp in path.rglob(".*.tmp"):  # half-written files of an interrupted write
             tmp.unlink(missing_ok=True)
-        if stored is not original:
+        if stored != original:  # stored under today's names
             write_json(stored_path, fresh)
         return path, True
     create_run_dir(plan_run_dir(path, name))

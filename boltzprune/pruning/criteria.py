@@ -267,7 +267,7 @@ def _checked(name: str, imp: object, rbm: RBM) -> torch.Tensor:
         got = tuple(imp.shape) if isinstance(imp, torch.Tensor) else type(imp).__name__
         raise InvalidInputError(f"criterion {name!r} must return a tensor of shape {shape}, "
                                 f"got {got}")
-    imp = imp.to(torch.float32)
+    imp = imp.to(rbm.W.device, torch.float32)  # a plugin may compute on another device
     if torch.isnan(imp[rbm.mask]).any():
         raise InvalidInputError(f"criterion {name!r} returned NaN importance for existing "
                                 "weights")

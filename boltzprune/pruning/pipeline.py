@@ -125,8 +125,14 @@ def _round_meta(model: RBM | DBM, res_cut: list[int], removed: list[torch.Tensor
     return {"n_cut": res_cut, "removed_units": [r.tolist() for r in removed]}
 
 
-def _read_round(k: int, paths: tuple[Path, Path], device: torch.device) -> PruneRound:
+def _read_round(k: int, paths: tuple[Path, Path], device: torch.device,
+                expected: dict[str, Any]) -> PruneRound:
     (pruned, meta), (retrained, _) = (load_model(p, device) for p in paths)
+    for key, value in expected.items():  # older checkpoints may lack a key: not checked
+        if key in meta and meta[key] != value:
+            raise InvalidInputError(f"{paths[0]}: holds a round of another run ({key} "
+                                    f"{meta[key]!r}, this run {value!r}); use another "
+                                    "checkpoint folder")
     if isinstance(pruned, RBM):
         n_cut = [meta["n_removed_weights"]]
         removed = [torch.tensor(meta["removed_hidden"], dtype=torch.int64)]
@@ -173,12 +179,16 @@ def prune_retrain(
     def gen(it: int, stage: str) -> torch.Generator:  # on the model's device
         return stage_generator(seed, crit, it, stage, device=current.device)
 
+    # what every round's checkpoints record, and what a round read back must match
+    info = {**({} if meta and "seed" in meta else {"seed": seed}), **(meta or {}),
+            "criterion": crit}
     samples = first_samples
     for it in range(1, prune.iterations + 1):
         paths = ((folder / f"iter{it}_pruned.safetensors",
                   folder / f"iter{it}_retrained.safetensors") if folder else None)
         if paths is not None and all(p.exists() for p in paths):
-            record = _read_round(it, paths, current.device)
+            record = _read_round(it, paths, current.device,
+                                 info | {"iteration": it, "fraction": prune.fraction})
         else:
             if samples is None:
                 samples = model_samples(current, sampling, data=data, progress=progress,
@@ -190,11 +200,11 @@ def prune_retrain(
                                       desc=f"{crit} retrain {it}", generator=gen(it, "retrain"))
             record = PruneRound(it, imps, res.model, retrained, res.n_cut, res.removed_units)
             if paths is not None:
-                info = {**(meta or {}), "criterion": crit, "iteration": it}
                 for stage, m, p in (("pruned", res.model, paths[0]),
                                     ("retrained", retrained, paths[1])):
-                    save_model(p, m, {**info, "stage": stage,
-                                      **_round_meta(m, res.n_cut, res.removed_units)})
+                    save_model(p, m, {**info, "iteration": it, "stage": stage,
+                                      **_round_meta(m, res.n_cut, res.removed_units),
+                                      "fraction": prune.fraction})
         current = record.retrained
         samples = None
         if prune.sample_when == "after_retrain":

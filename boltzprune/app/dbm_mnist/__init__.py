@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from boltzprune.app.dbm_mnist.config import DIGIT_SOURCES, DBMMnistConfig
 from boltzprune.app.dbm_mnist.recipes import RECIPES, dbm_recipe
@@ -30,8 +31,9 @@ def add_arguments(m: argparse.ArgumentParser) -> None:
                    help="digits generated per fully retrained model (default: %(default)s)")
 
 
-def config_from_args(a: argparse.Namespace) -> DBMMnistConfig:
-    return DBMMnistConfig(
+def config_from_args(a: argparse.Namespace) -> dict[str, Any]:
+    """The settings the flags give (the command line builds the config with --set)."""
+    return dict(
         **run_settings(a), recipe=dbm_recipe(a.recipe), data_source=a.data,
         idx_dir=a.idx_dir, n_train=a.n_train, full_retrain=not a.no_full_retrain,
         n_generate=a.n_generate)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+from typing import Any
 
 from boltzprune._validate import check_positive_int
 from boltzprune.app.experiment import Experiment, run_settings
@@ -46,17 +47,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="model samples per importance estimate (default: %(default)s)")
 
 
-def config_from_args(a: argparse.Namespace) -> PruneDataConfig:
-    if a.data is None:
+def config_from_args(a: argparse.Namespace) -> dict[str, Any]:
+    """The settings the flags give (the command line builds the config with --set)."""
+    if a.data is None and not any(o.partition("=")[0].strip() == "data" for o in a.overrides):
         raise InvalidInputError(f"DATA is required: a .npy, .npz, .csv or IDX file, or "
                                 f"'{DIGITS}'")
     d = PruneDataConfig()
     if a.epochs is not None:  # checked here: 0 would otherwise mean "the default"
         check_positive_int("--epochs", a.epochs)
-    data = a.data if a.data == DIGITS else os.path.abspath(a.data)  # resumable from anywhere
-    return PruneDataConfig(
-        data=data, binarize=a.binarize, max_rows=a.max_rows, test_fraction=a.test_fraction,
-        model=a.model, hidden=tuple(a.hidden) if a.hidden else DEFAULT_HIDDEN[a.model],
+    data = a.data if a.data in (None, DIGITS) else os.path.abspath(a.data)  # for resumes
+    return dict(
+        **({"data": data} if data is not None else {}), binarize=a.binarize,
+        max_rows=a.max_rows, test_fraction=a.test_fraction,
+        model=a.model, hidden=tuple(a.hidden) if a.hidden else None,
         training=dataclasses.replace(d.training, epochs=a.epochs or d.training.epochs),
         pretraining=dataclasses.replace(d.pretraining, epochs=a.epochs or d.pretraining.epochs),
         joint=dataclasses.replace(d.joint, epochs=a.joint_epochs),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from boltzprune.app.experiment import Experiment, run_settings
 from boltzprune.app.rbm_patches.config import DATA_SOURCES, SCHEDULES, RBMPatchesConfig
@@ -42,10 +43,11 @@ def add_arguments(r: argparse.ArgumentParser) -> None:
                    help="Gibbs sweeps between kept samples (default: %(default)s)")
 
 
-def config_from_args(a: argparse.Namespace) -> RBMPatchesConfig:
+def config_from_args(a: argparse.Namespace) -> dict[str, Any]:
+    """The settings the flags give (the command line builds the config with --set)."""
     from boltzprune.sampling import SamplingConfig
 
-    return RBMPatchesConfig(
+    return dict(
         **run_settings(a), training={s: SCHEDULES[s] for s in dict.fromkeys(a.schedules)},
         data_source=a.data, cifar_dir=a.cifar_dir, n_patches=a.n_patches, radius=a.radius,
         n_hidden=a.n_hidden,

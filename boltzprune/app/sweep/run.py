@@ -47,7 +47,7 @@ MAX_RUN_ID_BYTES = 200  # run ids name folders (file systems allow 255 bytes)
 class SweepConfig:
     """A grid of runs of one experiment."""
 
-    experiment: str = "rbm-patches"  # "rbm-patches" or "dbm-mnist"
+    experiment: str = "rbm-patches"  # a registered experiment: rbm-patches, dbm-mnist, prune
     base: str | None = None  # a shipped config or TOML file the runs start from (None: defaults)
     settings: dict[str, Any] = field(default_factory=dict)  # fixed overrides, key.path = value
     grid: dict[str, Any] = field(default_factory=dict)  # key.path = [values], one run per combo
