@@ -491,33 +491,37 @@ def gpu_section(a: argparse.Namespace) -> None:
     print(f"written: {a.out}")
 
 
+# The GPU rows' tables: title, then (column heading, result key, format) per column.
+_GPU_TABLES = {
+    "cd1": ("CD-1, 784 x 500 on {where}",
+            [("batch", "batch_size", ""), ("ours samples/s", "samples_per_s", ",.0f"),
+             ("PyTorch loop samples/s", "reference_samples_per_s", ",.0f"),
+             ("ratio", "ratio", ".2f")]),
+    "dbm_gibbs": ("DBM 400-400-676 Gibbs on {where}",
+                  [("chains", "n_chains", ""), ("ours chain-sweeps/s", "chain_sweeps_per_s",
+                                                ",.0f"),
+                   ("PyTorch loop chain-sweeps/s", "reference_chain_sweeps_per_s", ",.0f"),
+                   ("ratio", "ratio", ".2f")]),
+    "dbm_train": ("DBM joint training, 1 epoch of {n:,} patterns on {where}",
+                  [("batch", "batch_size", ""), ("ours s", "seconds_per_epoch", ".2f"),
+                   ("PyTorch loop s", "reference_seconds_per_epoch", ".2f"),
+                   ("ratio", "ratio", ".2f")]),
+}
+
+
 def _print_gpu(name: str, rows, seconds: float) -> None:
     if isinstance(rows, dict) and "error" in rows:
         print(f"{name}: FAILED ({rows['error'].splitlines()[0]})")
         return
     first = rows[0] if isinstance(rows, list) else rows
     where = f"{first['device']}, {first['gpu'] or 'no GPU'}"
-    if name == "cd1":
-        print(f"CD-1, 784 x 500 on {where} | batch | ours samples/s | PyTorch loop samples/s "
-              "| ratio | generator")
+    if name in _GPU_TABLES:
+        title, cols = _GPU_TABLES[name]
+        print(title.format(where=where, n=first.get("n_patterns", 0)) + " | "
+              + " | ".join(c[0] for c in cols) + " | generator")
         for r in rows:
-            print(f"  {r['batch_size']:>5} | {r['samples_per_s']:>14,.0f} | "
-                  f"{r['reference_samples_per_s']:>22,.0f} | {r['ratio']:>5.2f} | "
-                  f"{r['generator']}")
-    elif name == "dbm_gibbs":
-        print(f"DBM 400-400-676 Gibbs on {where} | chains | ours chain-sweeps/s | PyTorch loop "
-              "chain-sweeps/s | ratio | generator")
-        for r in rows:
-            print(f"  {r['n_chains']:>6} | {r['chain_sweeps_per_s']:>19,.0f} | "
-                  f"{r['reference_chain_sweeps_per_s']:>27,.0f} | {r['ratio']:>5.2f} | "
-                  f"{r['generator']}")
-    elif name == "dbm_train":
-        print(f"DBM joint training, 1 epoch of {first['n_patterns']:,} patterns on {where} | "
-              "batch | ours s | PyTorch loop s | ratio | generator")
-        for r in rows:
-            print(f"  {r['batch_size']:>5} | {r['seconds_per_epoch']:>6.2f} | "
-                  f"{r['reference_seconds_per_epoch']:>14.2f} | {r['ratio']:>5.2f} | "
-                  f"{r['generator']}")
+            print("  " + " | ".join(f"{r[key]:>{len(head)}{fmt}}" for head, key, fmt in cols)
+                  + f" | {r['generator']}")
     else:
         print(f"{name} on {where}: {rows['wall_s']:.0f} s, peak RSS of the largest process "
               f"{rows['peak_rss_mb']:.0f} MB ({rows['command']})")
