@@ -13,10 +13,10 @@ import torch
 from boltzprune.app.cli import main
 from boltzprune.app.configio import (
     apply_overrides,
+    build_config,
     config_from_dict,
     config_to_dict,
     shipped_names,
-    with_overrides,
 )
 from boltzprune.app.configio import config_from_source as _config_from_source
 from boltzprune.app.dbm_mnist.config import DBMMnistConfig
@@ -26,6 +26,10 @@ from boltzprune.pruning.criteria import available_criteria, get_criterion, regis
 from boltzprune.training.cd import AUTHORS_CODE_RBM, PAPER_RBM
 
 CLASSES = {"rbm-patches": RBMPatchesConfig, "dbm-mnist": DBMMnistConfig}
+
+
+def with_overrides(cfg, overrides):
+    return build_config(type(cfg), config_to_dict(cfg), overrides)
 
 
 def config_from_source(experiment, source, overrides=()):

@@ -156,15 +156,8 @@ def _experiment(args: argparse.Namespace) -> int:
     """Build the config from --resume (the run's config.json), --config (a shipped config or
     a TOML file) or the flags, with --device, --workers, --plugin and --set; run the
     experiment and print the report's path."""
-    import dataclasses
 
-    from boltzprune.app.configio import (
-        apply_overrides,
-        config_from_dict,
-        config_from_source,
-        drop_none,
-        plain,
-    )
+    from boltzprune.app.configio import build_config, config_from_dict, config_from_source
     from boltzprune.app.experiments import EXPERIMENTS
     from boltzprune.app.runs import run_experiment
     from boltzprune.errors import InvalidInputError
@@ -187,11 +180,8 @@ def _experiment(args: argparse.Namespace) -> int:
                                      extra)
         else:  # the flags' settings, then --set, then the config is built once
             args.plugins = tuple(plugins)
-            d = plain({**exp.config_from_args(args), **explicit})
-            known = tuple(f.name for f in dataclasses.fields(exp.config_type))
-            where = "--set" if args.overrides else None
-            cfg = config_from_dict(exp.config_type,
-                                   drop_none(apply_overrides(d, args.overrides, known)), where)
+            cfg = build_config(exp.config_type, {**exp.config_from_args(args), **explicit},
+                               args.overrides)
         out = args.out
     report = run_experiment(exp, cfg, out, progress=not args.no_progress)
     print(f"report: {report}\n        {report.with_suffix('.html')} (self-contained, for a "

@@ -21,7 +21,7 @@ from boltzprune.errors import BoltzpruneError, InvalidInputError
 
 __all__ = ["config_to_dict", "config_from_dict", "upgrade_keys", "shipped_names", "shipped_text",
            "shipped_summary", "read_toml", "load_config_source", "apply_overrides", "set_value",
-           "plain", "drop_none", "config_from_source", "with_overrides"]
+           "plain", "drop_none", "config_from_source", "build_config"]
 
 
 def config_to_dict(cfg: Any) -> dict:
@@ -298,12 +298,18 @@ def drop_none(d: Any) -> Any:
     return d
 
 
-def with_overrides(cfg: Any, overrides: list[str] | tuple[str, ...]) -> Any:
-    """``cfg`` with ``--set`` overrides applied and built anew (unchanged without any)."""
-    if not overrides:
-        return cfg
-    return config_from_dict(type(cfg), drop_none(apply_overrides(config_to_dict(cfg),
-                                                                 list(overrides))), "--set")
+def build_config(cls: type, d: dict, overrides: list[str] | tuple[str, ...] = (),
+                 where: str | None = None) -> Any:
+    """A config of type ``cls`` from settings ``d`` (a file's, the flags' or another
+    config's, under old or new names), with ``--set`` overrides applied to them first so
+    that they may complete them (e.g. ``idx_dir``), built and checked once. Errors name
+    ``where`` (None: the flags)."""
+    d = upgrade_keys(cls, plain(d))  # old names first, so that --set may use the new ones
+    if overrides:
+        known = tuple(f.name for f in dataclasses.fields(cls))
+        d = apply_overrides(d, list(overrides), known)
+        where = f"{where} with --set" if where else "--set"
+    return config_from_dict(cls, drop_none(d), where)
 
 
 def config_from_source(experiment: str, cls: type, source: str,
@@ -314,14 +320,11 @@ def config_from_source(experiment: str, cls: type, source: str,
     (so that they may complete it, e.g. ``idx_dir``). ``extra`` settings (the command line's
     --device, --workers, --plugin) apply over the file's; plugins are added to its own."""
     d, where = load_config_source(source)
-    d = upgrade_keys(cls, dict(d))  # old names first, so that --set may use the new ones
+    d = upgrade_keys(cls, dict(d))  # old names, so that extra settings use the new ones
     for k, v in (extra or {}).items():
         d[k] = list(dict.fromkeys([*d.get(k, []), *v])) if k == "plugins" else v
     declared = d.pop("experiment", experiment)
     if declared != experiment:
         raise InvalidInputError(f"{where} describes the {declared!r} experiment, not "
                                 f"{experiment!r}: use `boltzprune {declared} --config {source}`")
-    if overrides:
-        known = tuple(f.name for f in dataclasses.fields(cls))
-        d, where = apply_overrides(d, list(overrides), known), f"{where} with --set"
-    return config_from_dict(cls, d, where)
+    return build_config(cls, d, overrides, where)

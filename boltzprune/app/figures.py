@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from boltzprune.io import atomic_write_bytes
 
-__all__ = ["CRITERION_LABELS", "COLORS", "label", "color", "md_label", "count", "new_figure",
+__all__ = ["CRITERION_LABELS", "COLORS", "label", "color", "md_label", "new_figure",
            "save_figure"]
 
 CRITERION_LABELS = {"variance": "variance FI", "heuristic": "heuristic FI",
@@ -29,11 +29,6 @@ def label(c: str) -> str:
 def md_label(c: str) -> str:
     """A criterion's label, safe inside a Markdown table ("|w|" -> "\\|w\\|")."""
     return label(c).replace("|", "\\|")
-
-
-def count(k: int, word: str, plural: str | None = None) -> str:
-    """'1 seed', '3 seeds'; '1 worker process', '2 worker processes' with plural given."""
-    return f"{k} {word if k == 1 else plural or word + 's'}"
 
 
 def color(c: str) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -15,12 +16,14 @@ __all__ = ["csv_text", "write_csv", "read_csv", "final_round_rows"]
 
 
 def _as_dict(row: Any) -> Mapping[str, Any]:
-    return dataclasses.asdict(row) if dataclasses.is_dataclass(row) else row
+    """A row as its cells: lists as JSON, None as an empty cell."""
+    d = dataclasses.asdict(row) if dataclasses.is_dataclass(row) else row
+    return {k: json.dumps(v) if isinstance(v, list) else v for k, v in d.items()}
 
 
 def csv_text(rows: Iterable[Any]) -> str:
     """Rows (dicts or dataclasses) as CSV; the columns are the union of the rows' keys in
-    first-seen order, missing cells empty."""
+    first-seen order, missing and None cells empty, lists as JSON."""
     rows = [_as_dict(r) for r in rows]
     buf = io.StringIO()
     fields = list(dict.fromkeys(k for r in rows for k in r))

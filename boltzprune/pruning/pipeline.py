@@ -19,10 +19,10 @@ import torch
 
 from boltzprune._validate import check_choice, check_fraction, check_positive_int
 from boltzprune.errors import InvalidInputError
-from boltzprune.io import load_model, save_model
+from boltzprune.io import load_checkpoint, load_model, save_checkpoint, save_model
 from boltzprune.models.dbm import DBM
 from boltzprune.models.rbm import RBM
-from boltzprune.pruning.criteria import CriteriaRegistry
+from boltzprune.pruning.criteria import CriteriaRegistry, n_matrices
 from boltzprune.pruning.criteria import registry as default_registry
 from boltzprune.pruning.step import prune_model
 from boltzprune.sampling import SamplingConfig, sample_dbm, sample_rbm
@@ -31,6 +31,7 @@ from boltzprune.training.cd import TrainConfig, train_rbm
 from boltzprune.training.dbm import DBMTrainConfig, train_dbm
 
 __all__ = ["SAMPLE_WHEN", "PruneConfig", "PruneRound", "PruneHistory", "model_samples",
+           "shared_samples",
            "retrain_model", "prune_retrain"]
 
 SAMPLE_WHEN = ("before_cut", "after_retrain")
@@ -99,6 +100,24 @@ def model_samples(model: Model, config: SamplingConfig, *, generator: torch.Gene
         s = sample_rbm(model, config, data=data, progress=progress, generator=generator)
         return [s.v, s.h]
     return sample_dbm(model, config, data=data, progress=progress, generator=generator)
+
+
+def shared_samples(model: Model, config: SamplingConfig, path: str | Path, *,
+                   generator: torch.Generator, data: torch.Tensor | None = None,
+                   meta: dict[str, Any] | None = None, names: list[str] | None = None
+                   ) -> list[torch.Tensor]:
+    """The model samples several criteria share (each one's first importance estimate, as in
+    the paper's comparison): drawn once with ``generator`` and kept at ``path`` (0/1 values
+    as uint8, one tensor per layer named ``names``, default x0, x1, ...); a later call, in
+    any process, reads them back onto the model's device."""
+    names = names or [f"x{l}" for l in range(n_matrices(model) + 1)]
+    if Path(path).exists():
+        t = load_checkpoint(path)[0]
+        return [t[k].to(torch.float32).to(model.device) for k in names]
+    samples = model_samples(model, config, data=data, generator=generator)
+    save_checkpoint(path, {k: s.to(torch.uint8) for k, s in zip(names, samples, strict=True)},
+                    meta)
+    return samples
 
 
 def retrain_model(model: Model, data: torch.Tensor, config: TrainConfig | DBMTrainConfig, *,

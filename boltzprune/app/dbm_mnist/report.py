@@ -25,13 +25,12 @@ from boltzprune.app.dbm_mnist.summary import (
     summarise,
 )
 from boltzprune.app.experiment import RunContext
-from boltzprune.app.figures import CRITERION_LABELS, count
+from boltzprune.app.figures import CRITERION_LABELS
 from boltzprune.app.figures import md_label as _md
 from boltzprune.app.tables import write_csv
+from boltzprune.app.words import count, schedule_words
 from boltzprune.data.mnist import DigitData
 from boltzprune.io import atomic_write_text, load_checkpoint, write_json
-from boltzprune.training.cd import TrainConfig
-from boltzprune.training.dbm import DBMTrainConfig
 
 __all__ = ["write_report"]
 
@@ -47,7 +46,7 @@ def write_report(cfg: DBMMnistConfig, digits: DigitData, results: list[SeedResul
     """Write metrics.csv, summary.json, figures/fig3_encoding.png, figures/fig4_generation.png
     and report.md; returns the report's path."""
     run_dir, shape = ctx.dir, digits.image_shape
-    write_csv(run_dir / "metrics.csv", [row.csv_row() for r in results for row in r.rows])
+    write_csv(run_dir / "metrics.csv", [row for r in results for row in r.rows])
     summary = summarise(cfg, results)
     crit, base = summary.criteria, summary.baseline
     first = results[0].seed
@@ -74,18 +73,8 @@ def write_report(cfg: DBMMnistConfig, digits: DigitData, results: list[SeedResul
 
 def _bullet(text: str) -> str:
     """A Markdown list item wrapped to 92 columns."""
-    return textwrap.fill(text, 92, initial_indent="- ", subsequent_indent="  ")
-
-
-def _schedule(t: TrainConfig | DBMTrainConfig) -> str:
-    """A training phase's settings in words, read from its config."""
-    updates = "online" if t.batch_size == 1 else f"minibatches of {t.batch_size}"
-    lr = (f"lr {t.lr_start:g}" if t.lr_start == t.lr_end
-          else f"lr {t.lr_start:g} -> {t.lr_end:g}")
-    mom = (f"momentum {t.momentum:g}" if t.initial_momentum == t.momentum
-           or t.momentum_switch_epoch == 0 else f"momentum {t.initial_momentum:g} for "
-           f"{t.momentum_switch_epoch} epochs, then {t.momentum:g}")
-    return f"{t.epochs} epochs, {updates}, {lr}, {mom}"
+    return textwrap.fill(text, 92, initial_indent="- ", subsequent_indent="  ",
+                         break_on_hyphens=False)
 
 
 def _text(cfg: DBMMnistConfig, digits: DigitData, results: list[SeedResult],
@@ -93,7 +82,7 @@ def _text(cfg: DBMMnistConfig, digits: DigitData, results: list[SeedResult],
     shape = digits.image_shape
     crit, base = summary.criteria, summary.baseline
     r = cfg.recipe
-    j, mf, sm = r.joint, r.joint.mean_field, r.sampling
+    j, sm = r.joint, r.sampling
     a0 = next(iter(crit.values()))
     sizes = f"{shape[0] * shape[1]} - {a0.h1_mean[0]:.0f} - {cfg.n_h2}"
     K = cfg.iterations
@@ -127,21 +116,21 @@ def _text(cfg: DBMMnistConfig, digits: DigitData, results: list[SeedResult],
         f"Wall time {wall:.0f} s for {seeds} "
         f"({count(cfg.workers, 'worker process', 'worker processes')}), settings {sched}; "
         "resolved configuration and recipe: `config.json`; every round's metrics: "
-        "`metrics.csv`; aggregates: `summary.json`; checkpoints: `seed<k>/`.", 92)
+        "`metrics.csv`; aggregates: `summary.json`; checkpoints: `seed<k>/`.", 92,
+        break_on_hyphens=False)
     setup = "\n".join(_bullet(b) for b in (
         f"Data: {digits.source} MNIST digits ({len(digits.y_train):,} for training, "
         f"{len(digits.y_test):,} for testing; `data.json`), cropped to {shape[0]} x {shape[1]} "
         f"and binarised at the training set's mean intensity ({digits.threshold:.1f} of 255).",
         f"DBM {sizes}: h1 unit k sees the {cfg.window} x {cfg.window} window centred on pixel k "
         f"(stride {cfg.stride}, clipped at the borders); h2 fully connected. Greedy "
-        f"pretraining with weight doubling ({_schedule(r.pretrain[0])} for v - h1; "
-        f"{_schedule(r.pretrain[1])} for h1 - h2), stacking by averaging biases, joint "
-        f"training ({_schedule(j)}; mean-field up to {mf.max_iter} updates, tol {mf.tol:g}; "
-        f"{j.n_chains} persistent chains; max-norm {j.max_norm:g}).",
+        f"pretraining with weight doubling ({schedule_words(r.pretrain[0])} for v - h1; "
+        f"{schedule_words(r.pretrain[1])} for h1 - h2), stacking by averaging biases, joint "
+        f"training ({schedule_words(j)}).",
         f"Pruning: {count(K, 'round')}, each cutting {cfg.fraction:.0%} of every weight matrix's "
         "remaining weights (all weights with exactly zero importance when they are more), "
         "removing h1 units cut off from v or from h2 and h2 units cut off from h1, then "
-        f"retraining ({_schedule(r.retrain)}). Importance from {sm.n_samples:,} joint samples "
+        f"retraining ({schedule_words(r.retrain)}). Importance from {sm.n_samples:,} joint samples "
         f"({sm.n_chains} chains, burn-in {sm.burn_in}, every {sm.thin} sweeps).",
         f"Readouts: multinomial logistic regression (C = {READOUT_C:g}) on the h2 mean-field "
         f"encodings, test error; a logistic classifier on raw digits (C = {GENERATED_C:g}) "

@@ -13,7 +13,6 @@ are read back from the run directory.
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,10 +25,16 @@ from boltzprune.app.dbm_mnist.config import DBMMnistConfig
 from boltzprune.app.experiment import RunContext
 from boltzprune.app.workers import run_phases
 from boltzprune.data.mnist import DigitData
-from boltzprune.io import load_checkpoint, load_model, save_checkpoint, save_model, write_json
+from boltzprune.io import load_model, save_checkpoint, save_model, write_json
 from boltzprune.models.dbm import DBM
 from boltzprune.models.masks import receptive_field_mask
-from boltzprune.pruning.pipeline import PruneConfig, PruneRound, model_samples, prune_retrain
+from boltzprune.pruning.pipeline import (
+    PruneConfig,
+    PruneRound,
+    model_samples,
+    prune_retrain,
+    shared_samples,
+)
 from boltzprune.seeding import stage_generator
 from boltzprune.training.dbm import pretrain_dbm, train_dbm
 
@@ -61,10 +66,6 @@ class RoundRow:
     class_fractions: list[float]  # of the generated digits
     n_cut: list[int] | None = None  # weights the criterion cut per matrix (None: unpruned)
 
-    def csv_row(self) -> dict[str, Any]:
-        """The row as metrics.csv holds it: lists as JSON."""
-        return {k: (json.dumps(v) if isinstance(v, list) else v)
-                for k, v in dataclasses.asdict(self).items()}
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,12 @@ class _Seed:
         return model_samples(model, sampling, data=self.x_tr,
                              generator=self.gen(*key, "sample"))
 
+    def first_samples(self, model: DBM, out: Path) -> list[torch.Tensor]:
+        """The samples of the trained model every criterion's first estimate shares
+        (trained_samples.safetensors)."""
+        return shared_samples(model, self.recipe.sampling, out / "trained_samples.safetensors",
+                              data=self.x_tr, generator=self.gen("initial", "sample"))
+
     def evaluate(self, model: DBM, samples: list[torch.Tensor], criterion: str, iteration: int,
                  n_cut: list[int] | None = None) -> RoundRow:
         from boltzprune.evaluate.readout import encoding_error, generation_quality
@@ -195,9 +202,7 @@ def train_initial(cfg: DBMMnistConfig, seed: int, digits: DigitData, run_dir: Pa
         dbm = c.train_from_scratch([c.x_tr.shape[1], m1.shape[1], cfg.n_h2], [m1, None],
                                    ("initial",))
         save_model(out / "trained.safetensors", dbm, {"seed": seed})
-    samples = c.sample(dbm, ("initial",))
-    save_checkpoint(out / "trained_samples.safetensors",
-                    {f"x{l}": s.to(torch.uint8).cpu() for l, s in enumerate(samples)})
+    samples = c.first_samples(dbm, out)
     rng = np.random.default_rng(seed)
     d = digits
     baseline = Baseline(
@@ -224,8 +229,7 @@ def run_criterion(cfg: DBMMnistConfig, seed: int, crit: str, digits: DigitData,
     c = _Seed(cfg, seed, digits)
     out = run_dir / f"seed{seed}"
     trained = load_model(out / "trained.safetensors", c.device)[0]
-    st, _ = load_checkpoint(out / "trained_samples.safetensors")
-    samples = [st[f"x{l}"].float().to(c.device) for l in range(trained.n_layers + 1)]
+    samples = c.first_samples(trained, out)
     rows: list[RoundRow] = []
 
     def record(r: PruneRound) -> None:

@@ -23,9 +23,8 @@ from boltzprune.app.prune.run import (
 )
 from boltzprune.app.prune.summary import BASE, FI, CriterionSummary, PruneSummary, summarise
 from boltzprune.app.tables import write_csv
+from boltzprune.app.words import count, schedule_words
 from boltzprune.io import atomic_write_text, write_json
-from boltzprune.training.cd import TrainConfig
-from boltzprune.training.dbm import DBMTrainConfig
 
 __all__ = ["write_report"]
 
@@ -35,10 +34,10 @@ def write_report(cfg: PruneDataConfig, data: PruneData, results: list[SeedResult
     """Write metrics.csv, summary.json, figures/units.png, figures/quality.png and
     report.md; returns the report's path."""
     run_dir = ctx.dir
-    write_csv(run_dir / "metrics.csv", [row.csv_row() for r in results for row in r.rows])
+    write_csv(run_dir / "metrics.csv", [row for r in results for row in r.rows])
     summary = summarise(cfg, results)
     what, higher = MEASURES[summary.measure].label, MEASURES[summary.measure].higher_better
-    seeds = f"{len(results)} seed{'' if len(results) == 1 else 's'}"
+    seeds = count(len(results), "seed")
     plot_units(run_dir / "figures" / "units.png", summary.criteria, cfg.criteria,
                f"Hidden units left against weights left (mean ± sd over {seeds})")
     plot_quality(run_dir / "figures" / "quality.png", summary.criteria, cfg.criteria, what,
@@ -47,24 +46,6 @@ def write_report(cfg: PruneDataConfig, data: PruneData, results: list[SeedResult
     path = run_dir / "report.md"
     atomic_write_text(path, _text(cfg, data, results, summary, wall_seconds))
     return path
-
-
-def _schedule(t: TrainConfig | DBMTrainConfig) -> str:
-    """A training phase's settings in words, read from its config."""
-    updates = "online" if t.batch_size == 1 else f"minibatches of {t.batch_size}"
-    lr = (f"lr {t.lr_start:g}" if t.lr_schedule == "constant" or t.lr_start == t.lr_end
-          else f"lr {t.lr_start:g} -> {t.lr_end:g} (log-decaying)")
-    mom = (f"momentum {t.momentum:g}" if t.initial_momentum == t.momentum
-           or t.momentum_switch_epoch == 0 else f"momentum {t.initial_momentum:g} for "
-           f"{t.momentum_switch_epoch} epochs, then {t.momentum:g}")
-    epochs = f"{t.epochs} epoch{'' if t.epochs == 1 else 's'}"
-    if isinstance(t, TrainConfig):
-        cd = f"{'PCD' if t.persistent else 'CD'}-{t.k}"
-        return f"{cd}, {epochs}, {updates}, {lr}, {mom}"
-    mf = t.mean_field
-    return (f"{epochs}, {updates}, {lr}, {mom}; mean-field up to {mf.max_iter} updates "
-            f"(tol {mf.tol:g}); {t.n_chains} persistent chains, {t.gibbs_steps} sweep"
-            f"{'' if t.gibbs_steps == 1 else 's'} per update; max-norm {t.max_norm:g}")
 
 
 def _pm(mean: float, sd: float, fmt: str, n_seeds: int) -> str:
@@ -96,11 +77,11 @@ def _model_lines(cfg: PruneDataConfig, data: PruneData) -> str:
     init = f"W ~ N(0, {cfg.weight_std:g}^2), hidden biases {cfg.hidden_bias:g}"
     if cfg.model == "rbm":
         return (f"- Model: RBM {sizes} ({init}, visible biases the logit of each unit's "
-                f"on-fraction), trained with {_schedule(cfg.training)}.")
+                f"on-fraction), trained with {schedule_words(cfg.training)}.")
     return (f"- Model: DBM {sizes}, every layer pair fully connected ({init}, visible biases "
             "-1). Greedy pretraining of each RBM with weight doubling "
-            f"({_schedule(cfg.pretraining)}), stacked by averaging biases, then joint training "
-            f"({_schedule(cfg.joint)}).")
+            f"({schedule_words(cfg.pretraining)}), stacked by averaging biases, then joint "
+            f"training ({schedule_words(cfg.joint)}).")
 
 
 def _table(cfg: PruneDataConfig, summary: PruneSummary, n: int) -> str:
@@ -184,7 +165,7 @@ def _measure_line(cfg: PruneDataConfig, data: PruneData, measure: str) -> str:
 def _text(cfg: PruneDataConfig, data: PruneData, results: list[SeedResult],
           summary: PruneSummary, wall: float) -> str:
     n = len(results)
-    seeds = f"{n} seed{'' if n == 1 else 's'} ({', '.join(str(r.seed) for r in results)})"
+    seeds = f"{count(n, 'seed')} ({', '.join(str(r.seed) for r in results)})"
     sm, K = cfg.sampling, cfg.iterations
     measure = quality_measure(cfg, data.n_units)
     crits = ", ".join(label(c) for c in cfg.criteria)
@@ -210,7 +191,7 @@ model samples, cut the least important, remove disconnected hidden units, retrai
 {_model_lines(cfg, data)}
 - Pruning: {K} round{'' if K == 1 else 's'}, each cutting {cfg.fraction:.0%} of every \
 weight matrix's remaining weights, least important first{zero}, by each of {crits}; then \
-removing {units} and retraining ({_schedule(cfg.retrain)}). Importance from \
+removing {units} and retraining ({schedule_words(cfg.retrain)}). Importance from \
 {sm.n_samples:,} joint model samples ({sm.n_chains} chains started at {starts}, burn-in \
 {sm.burn_in}, every {sm.thin} sweeps); per seed all criteria share the first estimate.
 {_measure_line(cfg, data, measure)}

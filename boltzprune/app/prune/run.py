@@ -24,7 +24,6 @@ raw patterns.
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,10 +37,10 @@ from boltzprune.app.prune.config import DIGITS, PruneDataConfig
 from boltzprune.app.workers import run_phases
 from boltzprune.data.arrays import ArrayData
 from boltzprune.errors import BadFileError
-from boltzprune.io import load_checkpoint, load_model, save_checkpoint, save_model, write_json
+from boltzprune.io import load_model, save_model, write_json
 from boltzprune.models.dbm import DBM
 from boltzprune.models.rbm import RBM
-from boltzprune.pruning.pipeline import PruneConfig, PruneRound, model_samples, prune_retrain
+from boltzprune.pruning.pipeline import PruneConfig, PruneRound, prune_retrain, shared_samples
 from boltzprune.seeding import stage_generator
 
 __all__ = ["Measure", "MEASURES", "EXACT_MAX_UNITS", "READOUT_C", "READOUT_MAX_ITER", "PruneData",
@@ -119,10 +118,6 @@ class RoundRow:
     quality: float  # its value on the test patterns
     encoding_error: float | None  # test error of the readout (None: no labels)
 
-    def csv_row(self) -> dict[str, Any]:
-        """The row as metrics.csv holds it: lists as JSON, None as an empty cell."""
-        return {k: (json.dumps(v) if isinstance(v, list) else "" if v is None else v)
-                for k, v in dataclasses.asdict(self).items()}
 
 
 @dataclass(frozen=True)
@@ -253,17 +248,10 @@ class _Seed:
 
 
 def _first_samples(c: _Seed, model: RBM | DBM, out: Path) -> list[torch.Tensor]:
-    """The model samples every criterion's first importance estimate shares, drawn once and
-    kept in samples.safetensors (0/1 values as uint8, one tensor per layer)."""
-    path = out / "samples.safetensors"
-    if path.exists():
-        t = load_checkpoint(path)[0]
-        return [t[f"x{l}"].to(torch.float32).to(c.device) for l in range(len(t))]
-    samples = model_samples(model, c.cfg.sampling, data=c.x_tr,
-                            generator=c.gen("initial", "sample"))
-    save_checkpoint(path, {f"x{l}": s.to(torch.uint8).cpu() for l, s in enumerate(samples)},
-                    {"seed": c.seed})
-    return samples
+    """The model samples every criterion's first importance estimate shares
+    (samples.safetensors)."""
+    return shared_samples(model, c.cfg.sampling, out / "samples.safetensors", data=c.x_tr,
+                          generator=c.gen("initial", "sample"), meta={"seed": c.seed})
 
 
 def train_initial(cfg: PruneDataConfig, seed: int, data: PruneData, run_dir: Path,

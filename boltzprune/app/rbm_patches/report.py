@@ -33,9 +33,8 @@ from boltzprune.app.rbm_patches.summary import (
     summarise,
 )
 from boltzprune.app.tables import write_csv
+from boltzprune.app.words import count, schedule_words
 from boltzprune.io import atomic_write_text, load_checkpoint, write_json
-from boltzprune.training.cd import TrainConfig
-from boltzprune.training.schedules import learning_rates, momenta
 
 __all__ = ["Table1Row", "write_report"]
 
@@ -74,40 +73,13 @@ class Table1Row:
 # --------------------------------------------------------------------------- words
 
 
-def _n(k: int, word: str, plural: str | None = None) -> str:
-    """'1 seed', '3 seeds'; '2 worker processes' with plural given."""
-    return f"{k} {word if k == 1 else plural or word + 's'}"
-
-
-def _training_settings(t: TrainConfig) -> str:
-    """A schedule's settings in words, e.g. "CD-1, online updates, 2 epochs, lr 0.1 -> 0.01
-    log-decay, momentum 0.9" (learning rates and momenta as training applies them)."""
-    parts = [f"{'PCD' if t.persistent else 'CD'}-{t.k}",
-             "online updates" if t.batch_size == 1 else f"mini-batches of {t.batch_size}",
-             _n(t.epochs, "epoch")]
-    lrs = learning_rates(t.lr_schedule, t.lr_start, t.lr_end, t.epochs)
-    if len(set(lrs)) == 1:
-        parts.append(f"lr {lrs[0]:g}" + (" constant" if t.epochs > 1 else ""))
-    else:
-        parts.append(f"lr {lrs[0]:g} -> {lrs[-1]:g} {t.lr_schedule}-decay")
-    moms = momenta(t.initial_momentum, t.momentum, t.momentum_switch_epoch, t.epochs)
-    if len(set(moms)) == 1:
-        parts.append(f"momentum {moms[0]:g}")
-    else:
-        parts.append(f"momentum {t.initial_momentum:g} for the first "
-                     f"{_n(t.momentum_switch_epoch, 'epoch')}, then {t.momentum:g}")
-    if t.up_factor != 1 or t.down_factor != 1:
-        parts.append(f"up/down factors {t.up_factor:g}/{t.down_factor:g}")
-    return ", ".join(parts)
-
-
 def _schedule_title(label: str, cfg: RBMPatchesConfig) -> str:
     """What a schedule is: one of SCHEDULES unchanged ("the paper's stated schedule (...)"),
     or a custom one, with its settings in the parenthesis either way."""
     t = cfg.training[label]
     kind = (SCHEDULE_KINDS.get(label, f"the `{label}` schedule")
             if SCHEDULES.get(label) == t else "a custom schedule")
-    return f"{kind} ({_training_settings(t)})"
+    return f"{kind} ({schedule_words(t)})"
 
 
 def _paper_columns(weights: tuple[int, ...]) -> int:
@@ -202,7 +174,7 @@ def write_report(cfg: RBMPatchesConfig, data: PatchData, results: list[SeedResul
                             {k: v.double().numpy() for k, v in ranks.items()}, cfg.criteria,
                             cfg.iterations, f"Figure 2 ({title})")
         plot_stage_curves(fig_dir / f"units_loglik_{schedule}.png", s.criteria, cfg.criteria,
-                          f"{schedule}: mean ± sd over {_n(len(s.seeds), 'seed')}")
+                          f"{schedule}: mean ± sd over {count(len(s.seeds), 'seed')}")
         t1, t1_rows = _table1(s)
         write_csv(run_dir / f"table1_{schedule}.csv", t1_rows)
         sections.append(_schedule_section(cfg, s, summary.checks[schedule], t1))
@@ -246,7 +218,7 @@ def _schedule_section(cfg: RBMPatchesConfig, s: ScheduleSummary, chk: PatternChe
     paper_eigs = f"; the paper: {PAPER_EIGS}" if comparable else ""
     return f"""## Schedule `{schedule}`: {_schedule_title(schedule, cfg)}
 
-### Table 1: hidden units left (mean ± sd over {_n(len(s.seeds), 'seed')}{paper_note})
+### Table 1: hidden units left (mean ± sd over {count(len(s.seeds), 'seed')}{paper_note})
 
 {t1}
 
@@ -358,7 +330,7 @@ def _differences(cfg: RBMPatchesConfig, data: PatchData, summary: RBMPatchesSumm
         sds = [sd for s in summary.schedules.values() for v in s.criteria.values()
                for sd in v.units_sd[1:]]
         out.append("- **Seeds.** The paper's Table 1 is one run; we report mean ± sd over "
-                   f"{_n(n_seeds, 'seed')}. Over the pruned Table 1 cells the sd of the units "
+                   f"{count(n_seeds, 'seed')}. Over the pruned Table 1 cells the sd of the units "
                    f"left is {np.mean(sds):.1f} on average and up to {np.max(sds):.1f}, so "
                    "single runs differ by about that much.")
     sm, n_patterns = cfg.sampling, data.stats["n_patches"]
@@ -388,9 +360,9 @@ def _sampling_text(cfg: RBMPatchesConfig, n_visible: int) -> str:
                "then h ~ p(h|v))")
     else:
         start = "random bits" if sm.init == "random" else "random training patterns"
-        how = (f"from {_n(min(sm.n_chains, sm.n_samples), 'Gibbs chain')} started from "
-               f"{start}, burn-in {_n(sm.burn_in, 'sweep')}, one sample every "
-               f"{_n(sm.thin, 'sweep')}")
+        how = (f"from {count(min(sm.n_chains, sm.n_samples), 'Gibbs chain')} started from "
+               f"{start}, burn-in {count(sm.burn_in, 'sweep')}, one sample every "
+               f"{count(sm.thin, 'sweep')}")
     return (f"- Fisher information from {sm.n_samples:,} joint model samples (v, h) before "
             f"each cut, {how}; the first cut's samples are shared by every criterion and give "
             f"the trained model's sampled FIM (the paper: a sample every {PAPER_THIN} steps, "
@@ -402,9 +374,9 @@ def _report_text(cfg: RBMPatchesConfig, data: PatchData, summary: RBMPatchesSumm
     st = data.stats
     n_v = st["n_pixels"]
     training = "\n".join(f"  - `{k}`: {_schedule_title(k, cfg)}" for k in cfg.schedules)
-    runs = (f"Wall time {wall:.0f} s for {_n(n_runs, 'run')} "
-            f"({_n(len(cfg.schedules), 'schedule')} x {_n(len(cfg.seeds), 'seed')}, "
-            f"{_n(cfg.workers, 'worker process', 'worker processes')}).")
+    runs = (f"Wall time {wall:.0f} s for {count(n_runs, 'run')} "
+            f"({count(len(cfg.schedules), 'schedule')} x {count(len(cfg.seeds), 'seed')}, "
+            f"{count(cfg.workers, 'worker process', 'worker processes')}).")
     data_line = (f"- Data: `{cfg.data_source}`, {DATA_SOURCE_TEXT[cfg.data_source]}; "
                  f"{st['n_patches']:,} circular patches of radius {cfg.radius:g} ({n_v} pixels "
                  f"= visible units). On-fraction {st['on_fraction']:.3f}, all-on "
@@ -415,7 +387,7 @@ def _report_text(cfg: RBMPatchesConfig, data: PatchData, summary: RBMPatchesSumm
                   f"{cfg.weight_std:g}^2), b_h = {cfg.hidden_bias:g}, b_v = logit of each "
                   "pixel's on-fraction. Training, and each retraining, by the schedule's "
                   "settings:")
-    pruning_line = (f"- Pruning: {_n(cfg.iterations, 'round')}, each cutting "
+    pruning_line = (f"- Pruning: {count(cfg.iterations, 'round')}, each cutting "
                     f"{cfg.fraction * 100:g}% of the remaining weights (the same count for "
                     "every criterion, ties broken at random), hidden units left without "
                     "weights removed, retraining after each round. Criteria: "

@@ -27,7 +27,7 @@ from boltzprune.fisher.full import fim_eigen, sampled_fim
 from boltzprune.fisher.stats import parameter_blocks
 from boltzprune.io import load_checkpoint, load_model, save_checkpoint, save_model, write_json
 from boltzprune.models.rbm import RBM, init_rbm
-from boltzprune.pruning.pipeline import PruneConfig, PruneRound, model_samples, prune_retrain
+from boltzprune.pruning.pipeline import PruneConfig, PruneRound, prune_retrain, shared_samples
 from boltzprune.seeding import stage_generator
 from boltzprune.training.cd import train_rbm
 
@@ -121,17 +121,12 @@ def _seed_dir(run_dir: Path, schedule: str, seed: int) -> Path:
 
 def _first_samples(cfg: RBMPatchesConfig, schedule: str, seed: int, rbm: RBM,
                    x: torch.Tensor, out: Path) -> list[torch.Tensor]:
-    """The model samples every criterion's first importance estimate shares, drawn once and
-    kept in samples.safetensors (0/1 values, stored as uint8)."""
-    path = out / "samples.safetensors"
-    if path.exists():
-        t = load_checkpoint(path)[0]
-        return [t[k].to(torch.float32).to(rbm.device) for k in ("v", "h")]
-    gen = stage_generator(seed, schedule, "initial", "sample", device=rbm.device)
-    v, h = model_samples(rbm, cfg.sampling, data=x, generator=gen)
-    save_checkpoint(path, {"v": v.to(torch.uint8), "h": h.to(torch.uint8)},
-                    {"schedule": schedule, "seed": seed})
-    return [v, h]
+    """The model samples every criterion's first importance estimate shares
+    (samples.safetensors)."""
+    return shared_samples(rbm, cfg.sampling, out / "samples.safetensors", data=x,
+                          generator=stage_generator(seed, schedule, "initial", "sample",
+                                                    device=rbm.device),
+                          meta={"schedule": schedule, "seed": seed}, names=["v", "h"])
 
 
 def train_initial(cfg: RBMPatchesConfig, schedule: str, seed: int, data: np.ndarray,
