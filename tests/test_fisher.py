@@ -72,11 +72,30 @@ def test_heuristic_fi_by_hand():
                                                                  rel=1e-6)
 
 
-def test_heuristic_fi_clips_extreme_rates():
-    v = torch.zeros(3, 2)  # a visible unit that never fires: logit would be -inf
-    h = torch.ones(3, 1)
-    out = heuristic_fi(v, h, torch.ones(2, 1))
+def test_heuristic_fi_is_exactly_zero_for_a_unit_that_never_fires():
+    # paper eq. 10 at its limits: a rate of 0 gives q = 0, a rate of 1 gives q = <h_j>
+    v = torch.tensor([[0.0, 1.0, 1.0], [0.0, 1.0, 0.0], [0.0, 1.0, 1.0], [0.0, 1.0, 0.0]])
+    h = torch.tensor([[1.0, 0.0], [0.0, 0.0], [1.0, 0.0], [1.0, 0.0]])  # <h> = (0.75, 0)
+    W = torch.tensor([[2.0, 1.0], [-3.0, 1.0], [0.5, 1.0]])
+    out = heuristic_fi(v, h, W)
+    assert out[0].tolist() == [0.0, 0.0]  # visible unit 0 never fires
+    assert out[:, 1].tolist() == [0.0, 0.0, 0.0]  # hidden unit 1 never fires
+    assert out[1, 0].item() == pytest.approx(0.75 * 0.25, rel=1e-6)  # q = <h> when <v> = 1
+    sig = 1 / (1 + math.exp(-(0.5 * 0.25)))  # <v_2> = 0.5: logit 0
+    assert out[2, 0].item() == pytest.approx(0.75 * sig * (1 - 0.75 * sig), rel=1e-6)
     assert torch.isfinite(out).all()
+
+
+def test_heuristic_fi_zero_rate_makes_the_zero_rule_cut_the_pixel():
+    from boltzprune.pruning.step import prune_mask
+
+    v = torch.tensor([[0.0, 1.0, 1.0, 0.0]] * 3 + [[0.0, 0.0, 1.0, 1.0]])  # pixel 0 never on
+    h = torch.tensor([[1.0, 1.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    imp = heuristic_fi(v, h, torch.full((4, 2), 0.3))
+    mask = torch.ones(4, 2, dtype=torch.bool)
+    g = torch.Generator().manual_seed(0)
+    new = prune_mask(mask, imp, 0.1, generator=g, zero_rule=True)
+    assert not new[0].any() and new[1:].all()  # both weights of the silent pixel, no other
 
 
 def test_fim_eigen_blocks_and_mask():

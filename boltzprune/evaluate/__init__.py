@@ -1,5 +1,6 @@
-"""Evaluation: exact likelihood and pattern distributions."""
+"""Evaluation: exact likelihood, pattern distributions and model health."""
 
+from boltzprune.evaluate.health import LayerHealth, ModelHealth, model_health
 from boltzprune.evaluate.patterns import (
     empirical_distribution,
     exact_fit,
@@ -16,6 +17,9 @@ from boltzprune.models.enumerate import (
 )
 
 __all__ = [
+    "LayerHealth",
+    "ModelHealth",
+    "model_health",
     "all_states",
     "empirical_distribution",
     "exact_fit",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import torch
 
-from boltzprune._validate import check_positive_float
 from boltzprune.errors import InvalidInputError
 
 __all__ = ["variance_fi", "heuristic_fi", "bias_fi"]
@@ -28,22 +27,26 @@ def variance_fi(v: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
     return (p * (1 - p)).to(torch.float32)
 
 
-def heuristic_fi(v: torch.Tensor, h: torch.Tensor, W: torch.Tensor, *,
-                 eps: float = 1e-6) -> torch.Tensor:
+def heuristic_fi(v: torch.Tensor, h: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
     """Mean-field ("heuristic") estimate of F_{w_ij, w_ij} (eq. 10): q (1 - q) with
     q = <h_j> sigma(logit(<v_i>) + w_ij (1 - <h_j>)).
 
-    Uses only the mean rates and the weight. Means are clipped to [eps, 1 - eps] so the
-    logit stays finite. v: (n, n_visible), h: (n, n_hidden), W: (n_visible, n_hidden).
+    Uses only the mean rates and the weight. sigma(logit(r) + x) is taken at its limits
+    where a rate is exactly 0 or 1 (= r e^x / (1 - r + r e^x), finite on [0, 1]), so a unit
+    that never fires has exactly the paper's FI of 0, which the DBM zero-FI rule relies on.
+    v: (n, n_visible), h: (n, n_hidden), W: (n_visible, n_hidden) -> (n_visible, n_hidden).
     """
     _check_pair(v, h)
-    eps = check_positive_float("eps", eps)
     if W.shape != (v.shape[1], h.shape[1]):
         raise InvalidInputError(f"W must have shape {(v.shape[1], h.shape[1])}, got "
                                 f"{tuple(W.shape)}")
-    mv = v.double().mean(0).clamp(eps, 1 - eps)
-    mh = h.double().mean(0).clamp(eps, 1 - eps)
-    q = mh[None, :] * torch.sigmoid(torch.logit(mv)[:, None] + W.double() * (1 - mh[None, :]))
+    mv = v.double().mean(0)[:, None]
+    mh = h.double().mean(0)[None, :]
+    inside = (mv > 0) & (mv < 1)
+    # strictly inside (0, 1) the logit is finite: the same numbers as the formula itself
+    sig = torch.sigmoid(torch.logit(mv.clamp(1e-300, 1 - 1e-16)) + W.double() * (1 - mh))
+    sig = torch.where(inside, sig, mv.expand_as(sig))  # rate 0 -> 0, rate 1 -> 1
+    q = mh * sig
     return (q * (1 - q)).to(torch.float32)
 
 

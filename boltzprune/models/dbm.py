@@ -16,7 +16,10 @@ from boltzprune.errors import InvalidInputError
 from boltzprune.models.rbm import RBM
 from boltzprune.seeding import normal, uniform
 
-__all__ = ["DBM", "init_dbm", "MeanFieldConfig"]
+__all__ = ["DBM", "init_dbm", "MeanFieldConfig", "MEAN_FIELD_CHECK_EVERY"]
+
+# mean-field sweeps between convergence checks off the CPU (each check waits for the device)
+MEAN_FIELD_CHECK_EVERY = 5
 
 
 @dataclass(frozen=True)
@@ -152,8 +155,13 @@ class DBM:
             mus.append(torch.sigmoid(scale * below + self.biases[l]))
         base1 = vw + self.biases[1]  # = _input(1, v, None), the same numbers
         d = config.damping
-        for _ in range(config.max_iter):
-            delta = 0.0
+        # The convergence test reads a number back from the device: on the CPU that costs
+        # nothing, so it runs after every sweep; elsewhere it runs every few sweeps, and
+        # the sweeps after convergence keep the converged marginals (the same result).
+        every = _check_every(v.device)
+        done: torch.Tensor | None = None  # on the device: converged in an earlier sweep
+        for it in range(config.max_iter):
+            delta: torch.Tensor | None = None
             for l in range(1, self.n_layers + 1):
                 if l == 1:
                     x = base1 if self.n_layers == 1 else mus[2] @ self.weights[1].T + base1
@@ -162,9 +170,15 @@ class DBM:
                     new = self.p_layer(l, mus)
                 if d:
                     new = d * mus[l] + (1 - d) * new
-                delta = max(delta, float((new - mus[l]).abs().max()))
+                if done is not None and every > 1:
+                    new = torch.where(done, mus[l], new)
+                step = (new - mus[l]).abs().max()
+                delta = step if delta is None else torch.maximum(delta, step)
                 mus[l] = new
-            if delta <= config.tol:
+            assert delta is not None
+            converged = delta.double() <= config.tol
+            done = converged if done is None else done | converged
+            if (it + 1) % every == 0 and bool(done):
                 break
         return mus
 
@@ -174,6 +188,11 @@ class DBM:
         for l in range(1, self.n_layers + 1):
             e = e - ((states[l - 1] @ self.weights[l - 1]) * states[l]).sum(-1)
         return e
+
+
+def _check_every(device: torch.device) -> int:
+    """Mean-field sweeps between convergence checks on ``device``."""
+    return 1 if device.type == "cpu" else MEAN_FIELD_CHECK_EVERY
 
 
 def init_dbm(sizes: list[int], *, generator: torch.Generator, weight_std: float = 0.1,
