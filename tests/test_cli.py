@@ -101,6 +101,14 @@ def test_dbm_mnist_end_to_end(tmp_path, capsys):
 
     t, meta = load_checkpoint(out / "seed0" / "variance" / "iter2_retrained.safetensors")
     assert meta["iteration"] == 2 and int(t["mask1"].sum()) <= int(0.81 * 8_836) + 2
+    # every trained model's health: the unpruned one, 2 rounds x 2 criteria, 2 full retrains
+    health = list(csv.DictReader(open(out / "health.csv")))
+    assert [h["stage"] for h in health] == ["trained"] + ["retrained", "retrained",
+                                                          "full retrain"] * 2
+    trained = health[0]
+    assert json.loads(trained["n_units"]) == [400, 676]
+    assert 0 < float(trained["reconstruction_error"]) < float(trained["reconstruction_baseline"])
+    assert "## Model health" in report and "| 0 | " in report
 
 
 @pytest.mark.parametrize("args, message", [

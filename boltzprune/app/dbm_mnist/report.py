@@ -47,6 +47,7 @@ def write_report(cfg: DBMMnistConfig, digits: DigitData, results: list[SeedResul
     and report.md; returns the report's path."""
     run_dir, shape = ctx.dir, digits.image_shape
     write_csv(run_dir / "metrics.csv", [row for r in results for row in r.rows])
+    write_csv(run_dir / "health.csv", [h for r in results for h in r.health])
     summary = summarise(cfg, results)
     crit, base = summary.criteria, summary.baseline
     first = results[0].seed
@@ -174,10 +175,58 @@ Fully retrained pruned architectures:
 
 ![Figure 4](figures/fig4_generation.png)
 
+## Model health
+
+{_health(cfg, results)}
+
 ## Differences from the paper
 
 {_differences(cfg, digits, summary)}
 """
+
+
+def _health(cfg: DBMMnistConfig, results: list[SeedResult]) -> str:
+    """The trained DBM's health per seed (``evaluate.health.model_health``), and which
+    pruned or retrained models it calls degenerate."""
+    lines = ["| seed | h1 / h2 units silent in samples | mean activation, data (h1 / h2) | "
+             "mean activation, samples (h1 / h2) | units at the max-norm cap | "
+             "reconstruction error (pixel means) | h2 readout (raw pixels) | healthy |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        h, row = r.health[0], r.rows[0]
+        capped = "-" if h.capped is None else " / ".join(f"{c}" for c in h.capped)
+        silent = " / ".join(f"{s} of {n}" for s, n in zip(h.silent, h.n_units, strict=True))
+        lines.append(
+            f"| {r.seed} | {silent} | "
+            f"{' / '.join(f'{m:.3f}' for m in h.mean_data)} | "
+            f"{' / '.join(f'{m:.3f}' for m in h.mean_model)} | {capped} | "
+            f"{h.reconstruction_error:.4f} ({h.reconstruction_baseline:.4f}) | "
+            f"{row.encoding_error:.3f} ({r.baseline.raw_pixel_error:.3f}) | "
+            f"{'yes' if not h.warnings else 'no: ' + '; '.join(h.warnings)} |")
+    out = [textwrap.fill(
+        "Every trained model is checked (`health.csv`: units that never fire in the model "
+        "samples, mean activations, reconstruction error against predicting each pixel's "
+        "mean, weights at the max-norm cap, and for the trained DBM its h2 readout against "
+        "raw pixels). The trained DBM of each seed:", 92, break_on_hyphens=False), "",
+        *lines, ""]
+    flagged: dict[tuple[str, str], list[str]] = {}
+    totals: dict[tuple[str, str], int] = {}
+    for r in results:
+        for h in r.health[1:]:
+            key = (h.criterion, h.stage)
+            totals[key] = totals.get(key, 0) + 1
+            if h.warnings:
+                flagged.setdefault(key, []).append(
+                    f"seed {h.seed}" + (f" round {h.iteration}" if h.stage == "retrained"
+                                        else "") + f": {h.warnings[0]}")
+    if not flagged:
+        out.append(textwrap.fill(f"No pruned and retrained model ({sum(totals.values())} "
+                                 "checked) is degenerate by these checks.", 92))
+    for (c, stage), found in flagged.items():
+        what = "rounds" if stage == "retrained" else "architectures retrained from scratch"
+        out.append(_bullet(f"{CRITERION_LABELS.get(c, c)}: {len(found)} of "
+                           f"{totals[(c, stage)]} {what} degenerate (first: {found[0]})."))
+    return "\n".join(out)
 
 
 def _differences(cfg: DBMMnistConfig, digits: DigitData, summary: DBMMnistSummary) -> str:

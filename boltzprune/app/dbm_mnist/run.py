@@ -13,6 +13,7 @@ are read back from the run directory.
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +21,13 @@ from typing import Any
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from boltzprune.app.dbm_mnist.config import DBMMnistConfig
 from boltzprune.app.experiment import RunContext
 from boltzprune.app.workers import run_phases
 from boltzprune.data.mnist import DigitData
+from boltzprune.evaluate.health import ModelHealth, model_health
 from boltzprune.io import load_model, save_checkpoint, save_model, write_json
 from boltzprune.models.dbm import DBM
 from boltzprune.models.masks import receptive_field_mask
@@ -38,7 +41,7 @@ from boltzprune.pruning.pipeline import (
 from boltzprune.seeding import stage_generator
 from boltzprune.training.dbm import pretrain_dbm, train_dbm
 
-__all__ = ["RoundRow", "Baseline", "BootstrapEntropy", "FullRetrain", "SeedResult",
+__all__ = ["RoundRow", "HealthRow", "Baseline", "BootstrapEntropy", "FullRetrain", "SeedResult",
            "load_data", "run", "train_initial", "run_criterion", "ENTROPY_SIZES",
            "READOUT_MAX_ITER", "READOUT_C", "GENERATED_C", "BOOTSTRAP_RESAMPLES"]
 
@@ -66,6 +69,36 @@ class RoundRow:
     class_fractions: list[float]  # of the generated digits
     n_cut: list[int] | None = None  # weights the criterion cut per matrix (None: unpruned)
 
+
+@dataclass(frozen=True)
+class HealthRow:
+    """One row of health.csv: ``evaluate.health.model_health`` of a model (the unpruned one,
+    each round's retrained one, each fully retrained architecture); lists run over h1, h2."""
+
+    seed: int
+    criterion: str  # "none" for the unpruned model
+    iteration: int  # 0: unpruned; k: after round k (full retrains: the last round)
+    stage: str  # "trained", "retrained" (after a round) or "full retrain"
+    n_units: list[int]
+    silent: list[int]  # units never on in the model samples
+    saturated: list[int]  # units always on in the model samples
+    mean_data: list[float]  # mean mean-field activation given the training data
+    mean_model: list[float]  # mean activation in the model samples
+    capped: list[int] | None  # units whose incoming weights sit at the max-norm cap
+    visible_silent: int  # pixels never on in the model samples
+    reconstruction_error: float  # mean (v - p(v | mu_1))^2 over training patterns
+    reconstruction_baseline: float  # the same error of each pixel's training mean
+    warnings: list[str]  # what model_health found degenerate (empty: healthy)
+
+
+def _health_row(seed: int, criterion: str, iteration: int, stage: str, h: ModelHealth
+                ) -> HealthRow:
+    capped = None if h.layers[0].capped is None else [x.capped for x in h.layers]
+    return HealthRow(seed, criterion, iteration, stage, [x.n_units for x in h.layers],
+                     [x.silent for x in h.layers],
+                     [x.saturated for x in h.layers], [x.mean_data for x in h.layers],
+                     [x.mean_model for x in h.layers], capped, h.visible_silent,
+                     h.reconstruction_error, h.reconstruction_baseline, list(h.warnings))
 
 
 @dataclass(frozen=True)
@@ -107,6 +140,8 @@ class SeedResult:
     rows: list[RoundRow]  # the unpruned model, then every criterion's rounds
     full_retrain: dict[str, FullRetrain]  # by criterion
     seconds: float
+    health: list[HealthRow] = dataclasses.field(default_factory=list)  # as ``rows``, then
+    #                                                  every full retrain
 
 
 @dataclass(frozen=True)
@@ -116,6 +151,7 @@ class _Pruned:
     rows: list[RoundRow]
     full_retrain: FullRetrain | None
     seconds: float
+    health: list[HealthRow]
 
 
 def load_data(cfg: DBMMnistConfig) -> DigitData:
@@ -140,8 +176,10 @@ class _Seed:
         self.device = torch.device(cfg.device)
         self.x_tr = torch.from_numpy(digits.x_train).float().to(self.device)
         self.x_te = torch.from_numpy(digits.x_test).float().to(self.device)
+        self.y_tr = torch.from_numpy(digits.y_train).to(self.device)
+        self.y_te = torch.from_numpy(digits.y_test).to(self.device)
         self.recipe = cfg.recipe
-        self.raw_clf = fit_classifier(digits.x_train, digits.y_train, C=GENERATED_C, seed=seed)
+        self.raw_clf = fit_classifier(self.x_tr, self.y_tr, C=GENERATED_C, seed=seed)
 
     def gen(self, *stage: object) -> torch.Generator:
         """The generator of a stage of this seed, on the device."""
@@ -167,20 +205,42 @@ class _Seed:
         return shared_samples(model, self.recipe.sampling, out / "trained_samples.safetensors",
                               data=self.x_tr, generator=self.gen("initial", "sample"))
 
-    def evaluate(self, model: DBM, samples: list[torch.Tensor], criterion: str, iteration: int,
-                 n_cut: list[int] | None = None) -> RoundRow:
-        from boltzprune.evaluate.readout import encoding_error, generation_quality
+    def readout(self, train: torch.Tensor, test: torch.Tensor) -> float:
+        """Test error of the logistic readout of features (n, d) of the training and test
+        digits, fitted on the features' device."""
+        from boltzprune.evaluate.readout import encoding_error
 
-        d = self.digits
-        enc_tr = model.mean_field(self.x_tr, self.recipe.readout)[-1].cpu().numpy()
-        enc_te = model.mean_field(self.x_te, self.recipe.readout)[-1].cpu().numpy()
-        gq = generation_quality(self.raw_clf, samples[0].cpu().numpy())
-        return RoundRow(
+        return encoding_error(train, self.y_tr, test, self.y_te, C=READOUT_C,
+                              max_iter=READOUT_MAX_ITER, seed=self.seed)
+
+    def health(self, model: DBM, samples: list[torch.Tensor], marginals: list[torch.Tensor],
+               readout: tuple[float, float] | None = None) -> ModelHealth:
+        """model_health from the model's samples and its mean-field marginals of the
+        training digits; readout: (h2 encoding error, raw-pixel error) when both are known."""
+        error, raw = readout or (None, None)
+        return model_health(model, self.x_tr, samples, marginals=marginals,
+                            max_norm=self.recipe.retrain.max_norm, readout_error=error,
+                            raw_readout_error=raw)
+
+    def evaluate(self, model: DBM, samples: list[torch.Tensor], criterion: str, iteration: int,
+                 n_cut: list[int] | None = None, raw_error: float | None = None
+                 ) -> tuple[RoundRow, HealthRow]:
+        """The round's metrics and the model's health (the encoding's readout checked
+        against raw pixels when ``raw_error`` is given)."""
+        from boltzprune.evaluate.readout import generation_quality
+
+        marginals = model.mean_field(self.x_tr, self.recipe.readout)
+        enc_te = model.mean_field(self.x_te, self.recipe.readout)[-1]
+        error = self.readout(marginals[-1], enc_te)
+        gq = generation_quality(self.raw_clf, samples[0])
+        row = RoundRow(
             self.seed, criterion, iteration, model.n_weights, sum(model.n_weights),
-            model.sizes[1], model.sizes[2], int((~model.masks[0].any(1)).sum()),
-            encoding_error(enc_tr, d.y_train, enc_te, d.y_test, C=READOUT_C,
-                           max_iter=READOUT_MAX_ITER, seed=self.seed),
+            model.sizes[1], model.sizes[2], int((~model.masks[0].any(1)).sum()), error,
             gq.confidence, gq.class_fractions.tolist(), n_cut)
+        h = self.health(model, samples, marginals,
+                        None if raw_error is None else (error, raw_error))
+        stage = "trained" if iteration == 0 else "retrained"
+        return row, _health_row(self.seed, criterion, iteration, stage, h)
 
 
 def _restore(path: Path, device: torch.device) -> DBM | None:
@@ -190,8 +250,9 @@ def _restore(path: Path, device: torch.device) -> DBM | None:
 
 def train_initial(cfg: DBMMnistConfig, seed: int, digits: DigitData, run_dir: Path,
                   ticks: Any = None) -> SeedResult:
-    """Phase 1 for one seed: the trained DBM, its shared samples and the baselines."""
-    from boltzprune.evaluate.readout import encoding_error, generation_quality
+    """Phase 1 for one seed: the trained DBM, its shared samples, the baselines and its
+    health."""
+    from boltzprune.evaluate.readout import generation_quality
 
     t0 = time.perf_counter()
     c = _Seed(cfg, seed, digits)
@@ -204,19 +265,16 @@ def train_initial(cfg: DBMMnistConfig, seed: int, digits: DigitData, run_dir: Pa
         save_model(out / "trained.safetensors", dbm, {"seed": seed})
     samples = c.first_samples(dbm, out)
     rng = np.random.default_rng(seed)
-    d = digits
-    baseline = Baseline(
-        encoding_error(d.x_train, d.y_train, d.x_test, d.y_test, C=READOUT_C,
-                       max_iter=READOUT_MAX_ITER, seed=seed),
-        generation_quality(c.raw_clf, d.x_test).confidence,
-        generation_quality(c.raw_clf, (rng.random(d.x_test.shape) < 0.5).astype(np.float32)
-                           ).confidence)
-    row = c.evaluate(dbm, samples, "none", 0)
+    noise = torch.from_numpy((rng.random(digits.x_test.shape) < 0.5).astype(np.float32))
+    baseline = Baseline(c.readout(c.x_tr, c.x_te),
+                        generation_quality(c.raw_clf, c.x_te).confidence,
+                        generation_quality(c.raw_clf, noise.to(c.device)).confidence)
+    row, health = c.evaluate(dbm, samples, "none", 0, raw_error=baseline.raw_pixel_error)
     save_checkpoint(out / "figure_data_unpruned.safetensors",
                     {"generated": samples[0][:25].cpu()})
     if ticks is not None:
         ticks.put(1)
-    return SeedResult(seed, baseline, [row], {}, time.perf_counter() - t0)
+    return SeedResult(seed, baseline, [row], {}, time.perf_counter() - t0, [health])
 
 
 def run_criterion(cfg: DBMMnistConfig, seed: int, crit: str, digits: DigitData,
@@ -231,9 +289,12 @@ def run_criterion(cfg: DBMMnistConfig, seed: int, crit: str, digits: DigitData,
     trained = load_model(out / "trained.safetensors", c.device)[0]
     samples = c.first_samples(trained, out)
     rows: list[RoundRow] = []
+    health: list[HealthRow] = []
 
     def record(r: PruneRound) -> None:
-        rows.append(c.evaluate(r.retrained, r.samples, crit, r.iteration, r.n_cut))
+        row, h = c.evaluate(r.retrained, r.samples, crit, r.iteration, r.n_cut)
+        rows.append(row)
+        health.append(h)
         if ticks is not None:
             ticks.put(1)
 
@@ -254,7 +315,9 @@ def run_criterion(cfg: DBMMnistConfig, seed: int, crit: str, digits: DigitData,
             fresh = c.train_from_scratch(final.sizes, final.masks, (crit, "full"))
             save_model(full_path, fresh, {"seed": seed, "criterion": crit, "stage": "full"})
         gen = c.sample(fresh, (crit, "full"), n=cfg.n_generate)
-        gq = generation_quality(c.raw_clf, gen[0].cpu().numpy())
+        h = c.health(fresh, gen, fresh.mean_field(c.x_tr, c.recipe.readout))
+        health.append(_health_row(seed, crit, cfg.iterations, "full retrain", h))
+        gq = generation_quality(c.raw_clf, gen[0])
         boot = bootstrap_entropy(gq.labels, ENTROPY_SIZES, n_resamples=BOOTSTRAP_RESAMPLES,
                                  seed=seed)
         full = FullRetrain(gq.confidence, gq.class_fractions.tolist(), gq.entropy_nats,
@@ -267,7 +330,18 @@ def run_criterion(cfg: DBMMnistConfig, seed: int, crit: str, digits: DigitData,
                                full_sample=float(boot["full_sample"])))
         if ticks is not None:
             ticks.put(1)
-    return _Pruned(rows, full, time.perf_counter() - t0)
+    return _Pruned(rows, full, time.perf_counter() - t0, health)
+
+
+def _warn(res: SeedResult) -> None:
+    """Tell the log about every trained-from-scratch model (unpruned, full retrain) that
+    model_health calls degenerate; pruned models are in the report's health section."""
+    for h in res.health:
+        if h.warnings and h.stage != "retrained":
+            what = "the trained DBM" if h.criterion == "none" else \
+                f"the {h.criterion} architecture retrained from scratch"
+            tqdm.write(f"warning: seed {res.seed}, {what}: {'; '.join(h.warnings)}",
+                       file=sys.stderr)
 
 
 def run(cfg: DBMMnistConfig, digits: DigitData, ctx: RunContext) -> list[SeedResult]:
@@ -285,7 +359,9 @@ def run(cfg: DBMMnistConfig, digits: DigitData, ctx: RunContext) -> list[SeedRes
             ini, rows=ini.rows + [r for p in pruned for r in p.rows],
             full_retrain={c: p.full_retrain for c, p in zip(cfg.criteria, pruned, strict=True)
                           if p.full_retrain},
-            seconds=ini.seconds + sum(p.seconds for p in pruned))
+            seconds=ini.seconds + sum(p.seconds for p in pruned),
+            health=ini.health + [h for p in pruned for h in p.health])
+        _warn(res)
         write_json(ctx.dir / f"seed{ini.seed}" / "metrics.json", dataclasses.asdict(res))
         results.append(res)
     return results
