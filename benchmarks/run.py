@@ -15,7 +15,8 @@ every timing, each timed after a warm-up): CD-1 on a 784 x 500 RBM (batch 100 an
 one epoch of 60,000 random patterns), Gibbs sweeps of the paper's 400-400-676 DBM (1,000 and
 10,000 chains, 200 sweeps), one joint-training epoch of that DBM on 60,000 random 400-pixel
 patterns (batch 50 and 500, 100 persistent chains, mean field up to 10 updates), and, unless
---quick, the bundled DBM experiment end to end (1 seed, 1 worker, no reference). Ratios are
+--quick, the bundled DBM experiment and the paper-scale one (config dbm-fashion-mnist: 60,000
+Fashion-MNIST images, recipe "full") end to end (1 seed, 1 worker, no reference). Ratios are
 ours / reference throughput (above 1: ours faster). Each row records the torch and CUDA
 versions, the GPU and which device its generator was on: ours get a generator on the GPU,
 and where a function of ours refuses one, a CPU generator ("generator": "cpu", the refusal
@@ -154,6 +155,37 @@ def dbm_parts() -> dict:
     return {"gibbs_chain_sweeps_per_s": gibbs, "importance_seconds": times,
             "matrix_free_eigenvector_seconds": time.perf_counter() - t,
             "n_weights": sum(dbm.n_weights)}
+
+
+def dbm_online_vs_minibatch(batches=(1, 50, 500), n: int = 4_000) -> list[dict]:
+    """Joint DBM training (400-400-676, receptive fields, 100 chains, mean field up to 10
+    updates) at several minibatch sizes on the bundled digits: seconds per epoch of 60,000
+    patterns, extrapolated from 1 epoch over n patterns (400 for online updates), and the
+    ratio to online updates. Why the "full" recipe trains in minibatches."""
+    from boltzprune.data.mnist import load_digits
+    from boltzprune.models.dbm import MeanFieldConfig
+    from boltzprune.models.masks import receptive_field_mask
+    from boltzprune.training.cd import TrainConfig
+    from boltzprune.training.dbm import DBMTrainConfig, pretrain_dbm, train_dbm
+
+    d = load_digits("bundled")
+    x = torch.from_numpy(d.x_train).float()
+    g = torch.Generator().manual_seed(0)
+    pre = TrainConfig(epochs=1, batch_size=20)
+    dbm = pretrain_dbm([400, 400, 676], x, [pre, pre],
+                       masks=[receptive_field_mask(d.image_shape, 5, 1), None], generator=g)
+    rows = []
+    for b in batches:
+        m = min(n, 400 * b)
+        cfg = DBMTrainConfig(epochs=1, batch_size=b, n_chains=100,
+                             mean_field=MeanFieldConfig(max_iter=10, tol=1e-4))
+        t = time.perf_counter()
+        train_dbm(dbm, x[:m], cfg, generator=g)
+        rows.append({"batch_size": b, "patterns_timed": m,
+                     "seconds_per_60k_epoch": (time.perf_counter() - t) * 60_000 / m})
+    for r in rows:
+        r["speedup_vs_online"] = rows[0]["seconds_per_60k_epoch"] / r["seconds_per_60k_epoch"]
+    return rows
 
 
 def masked_products() -> list[dict]:
@@ -478,6 +510,15 @@ def gpu_section(a: argparse.Namespace) -> None:
             args += ["--n-train", "100", "--iterations", "1", "--criteria", "variance",
                      "--n-generate", "100"]
         parts["dbm_experiment"] = lambda: {**experiment(args), **_env(dev)}
+        # the paper-scale run: 60,000 Fashion-MNIST images, recipe "full", 1 seed
+        full = ["dbm-mnist", "--config", "dbm-fashion-mnist", "--seeds", "0", "--workers", "1",
+                "--device", str(dev.type)]
+        if s:  # flags other than --device and --workers do not apply with --config
+            for setting in ("n_train=100", "iterations=1", "criteria=['variance']",
+                            "n_generate=100", "recipe.joint.epochs=1", "recipe.retrain.epochs=1",
+                            "recipe.pretrain.0.epochs=1", "recipe.pretrain.1.epochs=1"):
+                full += ["--set", setting]
+        parts["dbm_full_experiment"] = lambda: {**experiment(full), **_env(dev)}
     res: dict = {"machine": {"cpus": os.cpu_count(), **_env(dev)}, "smoke": s}
     for name, fn in parts.items():
         t = time.perf_counter()
@@ -553,6 +594,7 @@ def main() -> None:
     res["online_13x70"] = online_updates()
     res["dbm"] = dbm_parts()
     res["masked_products"] = masked_products()
+    res["dbm_minibatch"] = dbm_online_vs_minibatch()
     if not a.quick:
         res["rbm_experiment"] = experiment(["rbm-patches", "--seeds", "0", "--schedules", "paper",
                                             "--workers", "2"])
@@ -575,6 +617,10 @@ def main() -> None:
     for r in res["masked_products"]:
         print(f"  {r['matrix']} ({r['density']:.1%}) | {r['batch']} | {r['dense_us']:.1f} | "
               f"{r['csr_us']:.1f} | {r['csr_speedup']:.2f}")
+    print("DBM joint training, 60k-pattern epoch | batch | s | speed-up over online")
+    for r in res["dbm_minibatch"]:
+        print(f"  {r['batch_size']:>5} | {r['seconds_per_60k_epoch']:.1f} | "
+              f"{r['speedup_vs_online']:.0f}")
     for k in ("rbm_experiment", "dbm_experiment"):
         if k in res:
             print(f"{k}: {res[k]['wall_s']:.0f} s, peak RSS of the largest process "

@@ -115,7 +115,8 @@ def cases(tmp: Path) -> list[tuple[str, str, str]]:
         rows.append(("`boltzprune sweep`", f"SWEEP.toml ({shown})", f"exit {code}: {msg}"))
     code, msg = _cli(["rbm-patches", "--resume", str(tmp / "nothing")])
     rows.append(("`boltzprune rbm-patches`", "--resume DIR (no run there)", f"exit {code}: {msg}"))
-    for args in (["--criteria", "nope"], ["--recipe", "paper"], ["--data", "idx"],
+    for args in (["--criteria", "nope"], ["--recipe", "paper"], ["--recipe", "full"],
+                 ["--data", "idx"], ["--data", "fashion-mnist", "--idx-dir", "/nonexistent"],
                  ["--data", "idx", "--idx-dir", "/nonexistent"], ["--fraction", "1"],
                  ["--n-train", "3"]):
         code, msg = _cli(["dbm-mnist", *args, "--no-progress", "--out", str(tmp / "d")])

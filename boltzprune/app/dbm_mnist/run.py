@@ -346,7 +346,8 @@ def _warn(res: SeedResult) -> None:
 
 def run(cfg: DBMMnistConfig, digits: DigitData, ctx: RunContext) -> list[SeedResult]:
     """Both phases over every seed and criterion; returns one result per seed."""
-    write_json(ctx.dir / "data.json", {"source": digits.source, "n_train": len(digits.y_train),
+    write_json(ctx.dir / "data.json", {"source": digits.source, "dataset": digits.dataset,
+                                       "n_train": len(digits.y_train),
                                        "n_test": len(digits.y_test),
                                        "threshold": digits.threshold,
                                        "image_shape": list(digits.image_shape)})

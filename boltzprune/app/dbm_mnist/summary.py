@@ -82,6 +82,13 @@ class DBMChecks:
     # every FI criterion leaves fewer units than every baseline (None: either group not run)
     fi_removes_more_units: bool | None
     anti_fi_worst_error: bool | None  # worst_final_error is anti_fi (None: anti_fi not run)
+    # every FI criterion's final encoding still beats raw pixels (None: no FI criterion run)
+    fi_keeps_encoding: bool | None
+    # every FI criterion disconnected more border than interior pixels in the first seed
+    fi_cuts_border: bool | None
+    # the criterion whose fully retrained architecture generates the most diverse classes
+    most_diverse: str | None
+    fi_most_diverse: bool | None  # most_diverse is an FI criterion (None: not measurable)
 
 
 def _ms(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -144,7 +151,9 @@ def check_results(summary: DBMMnistSummary, dead: Mapping[str, np.ndarray],
                   image_shape: tuple[int, int]) -> DBMChecks:
     """The paper's qualitative pattern, tested on the summary's numbers: the unpruned h2
     encoding beats raw pixels, FI criteria remove more hidden units than |w| and random,
-    anti-FI gives the worst encoding; ``dead[c]``: (n_pixels,) bool, the pixels criterion c
+    keep an encoding better than raw pixels and disconnect border pixels first, anti-FI
+    gives the worst encoding, FI-pruned architectures retrained from scratch generate the
+    most diverse digits; ``dead[c]``: (n_pixels,) bool, the pixels criterion c
     disconnected in the first seed."""
     crit = summary.criteria
     fi = [c for c in FI if c in crit]
@@ -154,11 +163,19 @@ def check_results(summary: DBMMnistSummary, dead: Mapping[str, np.ndarray],
     final_err = {c: s.error_mean[-1] for c, s in crit.items()}
     units = {c: s.h1_mean[-1] + s.h2_mean[-1] for c, s in crit.items()}
     worst = max(final_err, key=final_err.__getitem__)
+    border = {c: _border_counts(d, image_shape) for c, d in dead.items()}
+    entropy = {c: s.entropy.extrapolated for c, s in crit.items() if s.entropy is not None}
+    diverse = max(entropy, key=entropy.__getitem__) if entropy else None
     return DBMChecks(
         unpruned_error=unpruned, raw_error=raw, encoding_beats_raw=unpruned < raw,
         final_error=final_err, final_units=units,
-        dead_border_interior={c: _border_counts(d, image_shape) for c, d in dead.items()},
+        dead_border_interior=border,
         worst_final_error=worst,
         fi_removes_more_units=(max(units[c] for c in fi) < min(units[c] for c in bl)
                                if fi and bl else None),
-        anti_fi_worst_error=worst == "anti_fi" if "anti_fi" in crit else None)
+        anti_fi_worst_error=worst == "anti_fi" if "anti_fi" in crit else None,
+        fi_keeps_encoding=all(final_err[c] < raw for c in fi) if fi else None,
+        fi_cuts_border=all(border[c][0] > border[c][1] for c in fi) if fi else None,
+        most_diverse=diverse,
+        fi_most_diverse=(diverse in FI) if diverse is not None and fi and len(entropy) > 1
+        else None)
