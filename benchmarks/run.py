@@ -511,8 +511,8 @@ def gpu_section(a: argparse.Namespace) -> None:
                      "--n-generate", "100"]
         parts["dbm_experiment"] = lambda: {**experiment(args), **_env(dev)}
         # the paper-scale run: 60,000 Fashion-MNIST images, recipe "full", 1 seed
-        full = ["dbm-mnist", "--config", "dbm-fashion-mnist", "--seeds", "0", "--workers", "1",
-                "--device", str(dev.type)]
+        full = ["dbm-mnist", "--config", "dbm-fashion-mnist", "--set", "seeds=[0]",
+                "--workers", "1", "--device", str(dev.type)]
         if s:  # flags other than --device and --workers do not apply with --config
             for setting in ("n_train=100", "iterations=1", "criteria=['variance']",
                             "n_generate=100", "recipe.joint.epochs=1", "recipe.retrain.epochs=1",
