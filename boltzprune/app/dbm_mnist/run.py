@@ -140,8 +140,7 @@ class SeedResult:
     rows: list[RoundRow]  # the unpruned model, then every criterion's rounds
     full_retrain: dict[str, FullRetrain]  # by criterion
     seconds: float
-    health: list[HealthRow] = dataclasses.field(default_factory=list)  # as ``rows``, then
-    #                                                  every full retrain
+    health: list[HealthRow]  # as ``rows``, then every full retrain
 
 
 @dataclass(frozen=True)
@@ -214,12 +213,15 @@ class _Seed:
                               max_iter=READOUT_MAX_ITER, seed=self.seed)
 
     def health(self, model: DBM, samples: list[torch.Tensor], marginals: list[torch.Tensor],
-               readout: tuple[float, float] | None = None) -> ModelHealth:
+               retrained: bool, readout: tuple[float, float] | None = None) -> ModelHealth:
         """model_health from the model's samples and its mean-field marginals of the
-        training digits; readout: (h2 encoding error, raw-pixel error) when both are known."""
+        training digits, against the max-norm cap of its last training (joint, or retraining
+        after a round when ``retrained``); readout: (h2 encoding error, raw-pixel error)
+        when both are known."""
         error, raw = readout or (None, None)
+        last = self.recipe.retrain if retrained else self.recipe.joint
         return model_health(model, self.x_tr, samples, marginals=marginals,
-                            max_norm=self.recipe.retrain.max_norm, readout_error=error,
+                            max_norm=last.max_norm, readout_error=error,
                             raw_readout_error=raw)
 
     def evaluate(self, model: DBM, samples: list[torch.Tensor], criterion: str, iteration: int,
@@ -237,7 +239,7 @@ class _Seed:
             self.seed, criterion, iteration, model.n_weights, sum(model.n_weights),
             model.sizes[1], model.sizes[2], int((~model.masks[0].any(1)).sum()), error,
             gq.confidence, gq.class_fractions.tolist(), n_cut)
-        h = self.health(model, samples, marginals,
+        h = self.health(model, samples, marginals, iteration > 0,
                         None if raw_error is None else (error, raw_error))
         stage = "trained" if iteration == 0 else "retrained"
         return row, _health_row(self.seed, criterion, iteration, stage, h)
@@ -315,7 +317,7 @@ def run_criterion(cfg: DBMMnistConfig, seed: int, crit: str, digits: DigitData,
             fresh = c.train_from_scratch(final.sizes, final.masks, (crit, "full"))
             save_model(full_path, fresh, {"seed": seed, "criterion": crit, "stage": "full"})
         gen = c.sample(fresh, (crit, "full"), n=cfg.n_generate)
-        h = c.health(fresh, gen, fresh.mean_field(c.x_tr, c.recipe.readout))
+        h = c.health(fresh, gen, fresh.mean_field(c.x_tr, c.recipe.readout), False)
         health.append(_health_row(seed, crit, cfg.iterations, "full retrain", h))
         gq = generation_quality(c.raw_clf, gen[0])
         boot = bootstrap_entropy(gq.labels, ENTROPY_SIZES, n_resamples=BOOTSTRAP_RESAMPLES,
