@@ -170,7 +170,7 @@ def test_review_findings_are_one_line_errors_or_work(tmp_path, capsys):
         (["dbm-mnist", "--data", "idx", "--set", f"idx_dir={tmp_path / 'none'}"],
          "no such folder"),  # --set filled in idx_dir: the data loader is reached
         (["rbm-patches", "--set", "device=meta"], "not a device boltzprune runs on"),
-        (["rbm-patches", "--resume", str(tmp_path / "f.txt")], "f.txt/config.json"),
+        (["rbm-patches", "--resume", str(tmp_path / "f.txt")], "f.txt: not a folder"),
         (["dbm-mnist", "--config", str(old), "--set", "recipe.joint.epochs=x"],
          "recipe.joint.epochs must be an integer"),
     ]:

@@ -44,9 +44,9 @@ def _run_options(p: argparse.ArgumentParser, experiment) -> None:
     p.add_argument("--config", default=None, metavar="NAME|FILE",
                    help="a config file shipped with boltzprune (list them with `boltzprune "
                         "configs`) or your own TOML file with the experiment's settings "
-                        f"(field names as in {experiment.config_type.__name__}); the other "
-                        "experiment options, except --device, --workers and --plugin, are "
-                        "then ignored")
+                        f"(field names as in {experiment.config_type.__name__}); with it, "
+                        "only --device, --workers, --plugin and --set change settings (other "
+                        "setting flags are refused: give them as --set)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="override one setting, in TOML syntax, after the flags or --config, "
                         "e.g. --set iterations=2 or --set 'seeds=[0, 1]' (repeatable)")
@@ -55,9 +55,12 @@ def _run_options(p: argparse.ArgumentParser, experiment) -> None:
                         "@register_criterion, so --criteria can name them; imported when the "
                         "run starts (repeatable)")
     p.add_argument("--resume", default=None, metavar="RUN_DIR",
-                   help="continue an interrupted run with its stored configuration (the other "
-                        "options are ignored); rerunning the same command with the same --out "
-                        "resumes too")
+                   help="continue an interrupted run with its stored configuration (no "
+                        "setting flags with it); rerunning the same command with the same "
+                        "--out resumes too")
+    p.add_argument("--restart", action="store_true",
+                   help="start the run directory --out afresh: delete what an earlier run "
+                        "(a failed one, or one of another configuration) left there")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -157,21 +160,33 @@ def _experiment(args: argparse.Namespace) -> int:
     a TOML file) or the flags, with --device, --workers, --plugin and --set; run the
     experiment and print the report's path."""
 
-    from boltzprune.app.configio import build_config, config_from_dict, config_from_source
+    import dataclasses
+
+    from boltzprune.app.configio import build_config, config_from_source
     from boltzprune.app.experiments import EXPERIMENTS
     from boltzprune.app.runs import run_experiment
     from boltzprune.errors import InvalidInputError
-    from boltzprune.io import read_json
 
     exp = EXPERIMENTS[args.command]
     plugins = [os.path.abspath(p) if p.endswith(".py") else p for p in args.plugin]
+    given = args.given  # the options on the command line, by dest
     if args.resume:
-        if args.overrides or plugins:
-            raise InvalidInputError("--resume continues a run with its stored configuration: "
-                                    "drop --set and --plugin")
-        where = os.path.join(args.resume, "config.json")
-        cfg, out = config_from_dict(exp.config_type, read_json(where), where), args.resume
+        cfg, out = _resumed_config(exp, args.resume), args.resume
+        same_out = args.out is not None and os.path.abspath(args.out) == os.path.abspath(
+            args.resume)
+        extra = sorted(given - {"resume", "no_progress", *(("out",) if same_out else ())})
+        if extra:
+            raise InvalidInputError(f"--resume continues a run with its stored configuration: "
+                                    f"drop {', '.join(_flag(args, d) for d in extra)}")
     else:
+        settings = sorted(given - _NOT_SETTINGS) if args.config else []
+        if settings:
+            d = settings[0]
+            hint = (f"--set {d}=VALUE" if d in {f.name for f in
+                                                  dataclasses.fields(exp.config_type)}
+                    else "--set KEY=VALUE with the file's key for it")
+            raise InvalidInputError(f"{_flag(args, d)} does not apply with --config (the file "
+                                    f"gives the settings): drop it or give it as {hint}")
         explicit = {k: v for k, v in (("device", args.device), ("workers", args.workers))
                     if v is not None}
         if args.config:  # the file's settings, then --set (which may complete them)
@@ -183,10 +198,69 @@ def _experiment(args: argparse.Namespace) -> int:
             cfg = build_config(exp.config_type, {**exp.config_from_args(args), **explicit},
                                args.overrides)
         out = args.out
-    report = run_experiment(exp, cfg, out, progress=not args.no_progress)
+    report = run_experiment(exp, cfg, out, progress=not args.no_progress,
+                            restart=args.restart)
     print(f"report: {report}\n        {report.with_suffix('.html')} (self-contained, for a "
           "browser)")
     return 0
+
+
+# options that are not settings of the experiment's config
+_NOT_SETTINGS = {"device", "workers", "out", "no_progress", "config", "overrides", "plugin",
+                 "resume", "restart"}
+
+
+def _flag(args: argparse.Namespace, dest: str) -> str:
+    """The option string of ``dest`` as the command's parser spells it."""
+    return args.option_names.get(dest, "--" + dest.replace("_", "-"))
+
+
+def _resumed_config(exp, run_dir: str):
+    """The config stored in the run directory ``run_dir``, for ``exp``; a folder that is
+    not a run, or a run of another experiment, is named as such."""
+    from pathlib import Path
+
+    from boltzprune.app.configio import config_from_dict
+    from boltzprune.app.experiments import EXPERIMENTS
+    from boltzprune.errors import BoltzpruneError, InvalidInputError
+    from boltzprune.io import read_json
+
+    path = Path(run_dir)
+    if not path.is_dir():
+        what = "no such folder" if not path.exists() else "not a folder"
+        raise InvalidInputError(f"--resume {run_dir}: {what} (expected a run directory)")
+    where = path / "config.json"
+    if not where.is_file():
+        raise InvalidInputError(f"--resume {run_dir}: no config.json there, not a run "
+                                "directory (or one killed before it began)")
+    stored = read_json(where)
+    try:
+        return config_from_dict(exp.config_type, stored, str(where))
+    except BoltzpruneError:
+        for other in EXPERIMENTS.values():
+            if other is exp:
+                continue
+            try:
+                config_from_dict(other.config_type, stored, str(where))
+            except BoltzpruneError:
+                continue
+            raise InvalidInputError(f"{run_dir} holds a {other.name} run: resume it with "
+                                    f"boltzprune {other.name} --resume {run_dir}") from None
+        raise
+
+
+def _given_options(sub: argparse.ArgumentParser, argv: Sequence[str]) -> set[str]:
+    """The dests of the options that ``argv`` (the command's own arguments) gives, found by
+    parsing it again with every default suppressed."""
+    saved = [(a, a.default) for a in sub._actions]
+    try:
+        for a, _ in saved:
+            a.default = argparse.SUPPRESS
+        ns, _ = sub.parse_known_args(argv)
+    finally:
+        for a, d in saved:
+            a.default = d
+    return set(vars(ns))
 
 
 def _patch_stats(args: argparse.Namespace) -> int:
@@ -203,11 +277,21 @@ def _patch_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return action.choices[command]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from boltzprune.errors import BoltzpruneError
 
     parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    sub = _subparser(parser, args.command)
+    args.given = _given_options(sub, argv[argv.index(args.command) + 1:])
+    args.option_names = {a.dest: a.option_strings[-1] for a in sub._actions
+                         if a.option_strings}
     commands = {"patch-stats": _patch_stats, "configs": _configs, "sweep": _sweep}
     try:
         return commands.get(args.command, _experiment)(args)
