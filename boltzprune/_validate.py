@@ -18,7 +18,8 @@ from boltzprune.errors import BoltzpruneError, InvalidInputError, InvalidTypeErr
 # BoltzpruneError is re-exported for older imports; new code imports from boltzprune.errors.
 __all__ = ["BoltzpruneError", "check_positive_int", "check_fraction", "check_positive_float",
            "check_bool", "check_choice", "check_binary_matrix", "check_mask", "check_seeds",
-           "check_device"]
+           "check_device", "check_finite", "check_generator", "check_memory",
+           "available_memory"]
 
 
 def check_positive_int(name: str, value: object, *, minimum: int = 1) -> int:
@@ -146,3 +147,50 @@ def check_device(name: str, device: object) -> torch.device:
         raise InvalidInputError(f"{name}: {str(device)!r} is not a device boltzprune runs on "
                                 "(cpu, cuda, mps or auto)")
     return dev
+
+
+def check_finite(name: str, value: object) -> float:
+    """A finite real number (any sign)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise InvalidTypeError(f"{name} must be a number, got {value!r}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise InvalidInputError(f"{name} must be a finite number, got {value}")
+    return v
+
+
+def check_generator(name: str, generator: object) -> torch.Generator:
+    """A ``torch.Generator`` (every random draw comes from one, on the device it names)."""
+    if not isinstance(generator, torch.Generator):
+        raise InvalidTypeError(f"{name} must be a torch.Generator, e.g. "
+                               f"torch.Generator().manual_seed(0), got {generator!r}"[:200])
+    return generator
+
+
+def available_memory(device: str | torch.device = "cpu") -> int:
+    """Bytes free for new allocations on ``device``: the GPU's free memory for CUDA, the
+    machine's available memory otherwise."""
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        return int(torch.cuda.mem_get_info(dev)[0])
+    import psutil
+
+    return int(psutil.virtual_memory().available)
+
+
+def _gb(n: float) -> str:
+    if n >= 1e12:
+        return f"{n / 1e12:.1f} TB"
+    return f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:.0f} MB"
+
+
+def check_memory(setting: str, nbytes: float, device: str | torch.device = "cpu") -> None:
+    """Refuse, before allocating, what would need more than the memory ``device`` has free:
+    one line naming ``setting`` (e.g. "n_hidden=1000000000"), the estimate and what there
+    is."""
+    free = available_memory(device)
+    if nbytes > free:
+        where = "this machine has" if torch.device(device).type != "cuda" else \
+            f"{device} has"
+        raise InvalidInputError(f"{setting}: would need about {_gb(nbytes)} of memory, "
+                                f"{where} {_gb(free)} free; choose a smaller value")

@@ -14,6 +14,7 @@ import contextlib
 import io
 import os
 import pickle
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -96,8 +97,10 @@ def cases(tmp: Path) -> list[tuple[str, str, str]]:
                      f"exit {code}: {msg}"))
     code, msg = _cli(["rbm-patches", "--config", str(tmp / "none.toml")])
     rows.append(("`boltzprune rbm-patches`", "--config FILE (missing)", f"exit {code}: {msg}"))
-    for args in (["--config", "rbm-papr"], ["--config", "dbm-quick"],
-                 ["--set", "epochs=5"], ["--set", "training.paper.epochs=many"],
+    for args in (["--config", "rbm-papr"], ["--config", "dbm-quick"]):
+        code, msg = _cli(["rbm-patches", "--no-progress", "--out", str(tmp / "new"), *args])
+        rows.append(("`boltzprune rbm-patches`", " ".join(args), f"exit {code}: {msg}"))
+    for args in (["--set", "epochs=5"], ["--set", "training.paper.epochs=many"],
                  ["--set", "seeds"], ["--plugin", "no_such_module"],
                  ["--plugin", "missing.py"], ["--criteria", "mine"]):
         code, msg = _cli(["rbm-patches", *small, *args])
@@ -121,6 +124,45 @@ def cases(tmp: Path) -> list[tuple[str, str, str]]:
                  ["--n-train", "3"]):
         code, msg = _cli(["dbm-mnist", *args, "--no-progress", "--out", str(tmp / "d")])
         rows.append(("`boltzprune dbm-mnist`", " ".join(args), f"exit {code}: {msg}"))
+    for args in (["--set", "window=100"], ["--n-train", "1000000000"]):
+        code, msg = _cli(["dbm-mnist", *args, "--no-progress", "--out", str(tmp / "d")])
+        rows.append(("`boltzprune dbm-mnist`", " ".join(args), f"exit {code}: {msg}"))
+    (tmp / "plugdir").mkdir()
+    for args in (["--n-hidden", "1000000000"], ["--n-patches", "10000000000"],
+                 ["--device", "meta"], ["--device", "mps"], ["--plugin", str(tmp / "plugdir")]):
+        code, msg = _cli(["rbm-patches", *small, *args])
+        rows.append(("`boltzprune rbm-patches`", " ".join(args).replace(str(tmp), "<tmp>"),
+                     f"exit {code}: {msg}"))
+    code, msg = _cli(["rbm-patches", "--config", "rbm-demo", "--seeds", "0"])
+    rows.append(("`boltzprune rbm-patches`", "--config rbm-demo --seeds 0", f"exit {code}: {msg}"))
+    (tmp / "afile").write_text("x")
+    code, msg = _cli(["rbm-patches", "--resume", str(tmp / "afile")])
+    rows.append(("`boltzprune rbm-patches`", "--resume FILE", f"exit {code}: {msg}"))
+    # a run directory: its config, a lock held by a live writer, another experiment's resume
+    from boltzprune.app.configio import config_to_dict
+    from boltzprune.app.rbm_patches.config import RBMPatchesConfig
+    from boltzprune.app.runs import RunLock, write_manifest
+
+    run = tmp / "run"
+    run.mkdir()
+    write_manifest(run, config_to_dict(RBMPatchesConfig(n_patches=200)), {"seeds": [0, 1]})
+    code, msg = _cli(["rbm-patches", "--n-patches", "300", "--no-progress", "--out", str(run)])
+    rows.append(("`boltzprune rbm-patches`", "--out RUN (a run of other settings)",
+                 f"exit {code}: {msg}"))
+    code, msg = _cli(["rbm-patches", "--resume", str(run), "--seeds", "0"])
+    rows.append(("`boltzprune rbm-patches`", "--resume RUN --seeds 0", f"exit {code}: {msg}"))
+    code, msg = _cli(["dbm-mnist", "--resume", str(run)])
+    rows.append(("`boltzprune dbm-mnist`", "--resume RUN (an rbm-patches run)",
+                 f"exit {code}: {msg}"))
+    lock = RunLock(run)
+    lock.acquire()
+    try:
+        code, msg = _cli(["rbm-patches", "--n-patches", "200", "--no-progress", "--out",
+                          str(run)])
+    finally:
+        lock.release()
+    rows.append(("`boltzprune rbm-patches`", "--out RUN (another process writing it)",
+                 f"exit {code}: {msg}"))
 
     lib = "library"
     rows += [
@@ -151,7 +193,31 @@ def cases(tmp: Path) -> list[tuple[str, str, str]]:
         (lib, "remove_dead_hidden(no weights left)", _lib(lambda: remove_dead_hidden(
             type(rbm)(rbm.W * 0, rbm.b_v, rbm.b_h, rbm.mask & False, rbm.hidden_index)))),
     ]
+    from boltzprune import prune_rbm
+
+    rows += [
+        (lib, "init_rbm(weight_std=nan)", _lib(lambda: init_rbm(
+            4, 3, generator=g, weight_std=float("nan")))),
+        (lib, "init_rbm(visible_on_fraction 2.0)", _lib(lambda: init_rbm(
+            4, 3, generator=g, visible_on_fraction=torch.full((4,), 2.0)))),
+        (lib, "init_rbm(n_hidden=10**9)", _lib(lambda: init_rbm(
+            100, 10**9, generator=g))),
+        (lib, "train_rbm(generator=0)", _lib(lambda: train_rbm(
+            rbm, torch.ones(2, 4), generator=0))),
+        (lib, "prune_rbm(importance as a NumPy array)", _lib(lambda: prune_rbm(
+            rbm, np.zeros((100, 100)), 0.5, generator=g))),
+    ]
     ck = tmp / "model.safetensors"
+    save_rbm(ck, rbm, {"criterion": "variance"})
+    edited = ck.read_bytes().replace(b"variance", b"random__")
+    (tmp / "edited.safetensors").write_bytes(edited)
+    rows.append((lib, "load_rbm(metadata edited: criterion)",
+                 _lib(lambda: load_rbm(tmp / "edited.safetensors"))))
+    rows.append((lib, "load_rbm('/dev/zero')", _lib(lambda: load_rbm("/dev/zero"))))
+    os.mkfifo(tmp / "fifo.safetensors")
+    rows.append((lib, "load_rbm(a FIFO)", _lib(lambda: load_rbm(tmp / "fifo.safetensors"))))
+    rows.append((lib, "save_rbm(into a path under a file)",
+                 _lib(lambda: save_rbm(tmp / "afile" / "m.safetensors", rbm))))
     save_rbm(ck, rbm)
     raw = ck.read_bytes()
     ck.write_bytes(raw[:-9])
@@ -195,6 +261,9 @@ def render(rows: list[tuple[str, str, str]], tmp: Path) -> str:
            "| where | input | message |", "|---|---|---|"]
     for where, inp, msg in rows:
         msg = msg.replace(str(tmp), "<tmp>").replace("|", "\\|")
+        # what depends on the machine and the process: the free memory, the lock holder's PID
+        msg = re.sub(r"has [0-9.]+ [MGT]B free", "has <free memory> free", msg)
+        msg = msg.replace(f"PID {os.getpid()}", "PID <pid>")
         out.append(f"| {where} | `{inp}` | {msg} |")
     return "\n".join(out) + "\n"
 

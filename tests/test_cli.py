@@ -174,7 +174,8 @@ def test_review_findings_are_one_line_errors_or_work(tmp_path, capsys):
         (["dbm-mnist", "--config", str(old), "--set", "recipe.joint.epochs=x"],
          "recipe.joint.epochs must be an integer"),
     ]:
-        code = main([*args, "--no-progress", "--out", str(tmp_path / "r")])
+        out = [] if "--resume" in args else ["--out", str(tmp_path / "r")]
+        code = main([*args, "--no-progress", *out])
         err = capsys.readouterr().err
         assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "r").exists()

@@ -141,7 +141,8 @@ def test_cli_configs_and_config_errors(tmp_path, capsys):
         (["rbm-patches", "--resume", str(tmp_path), "--set", "seeds=[1]"], "drop --set"),
         (["rbm-patches", "--plugin", "no_such_module_xyz"], "plugin 'no_such_module_xyz'"),
     ]:
-        assert main([*args, "--out", str(tmp_path / "r"), "--no-progress"]) == 2
+        out = [] if "--resume" in args else ["--out", str(tmp_path / "r")]
+        assert main([*args, *out, "--no-progress"]) == 2
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "r").exists()

@@ -76,7 +76,7 @@ def test_prune_mask_validation():
     g = G().manual_seed(0)
     with pytest.raises(TypeError, match="mask must be a 2-D boolean"):
         prune_mask(torch.ones(2, 2), torch.zeros(2, 2), 0.5, generator=g)
-    with pytest.raises(ValueError, match="importance must be a tensor of the mask's shape"):
+    with pytest.raises(ValueError, match="importance must be a torch.Tensor of the mask's shape"):
         prune_mask(torch.ones(2, 2, dtype=torch.bool), torch.zeros(3, 2), 0.5, generator=g)
     with pytest.raises(ValueError, match="would remove all"):
         prune_mask(torch.tensor([[True, False]]), torch.zeros(1, 2), 0.5, generator=g)

@@ -117,5 +117,5 @@ def test_resuming_another_experiments_run_names_it(tmp_path, capsys):
     capsys.readouterr()
     assert main(["dbm-mnist", "--resume", str(run), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
-    assert f"holds a rbm-patches run: resume it with boltzprune rbm-patches --resume {run}" \
+    assert f"holds a run of rbm-patches: resume it with boltzprune rbm-patches --resume {run}" \
         in err, err

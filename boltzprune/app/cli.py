@@ -171,19 +171,19 @@ def _experiment(args: argparse.Namespace) -> int:
     plugins = [os.path.abspath(p) if p.endswith(".py") else p for p in args.plugin]
     given = args.given  # the options on the command line, by dest
     if args.resume:
-        cfg, out = _resumed_config(exp, args.resume), args.resume
         same_out = args.out is not None and os.path.abspath(args.out) == os.path.abspath(
             args.resume)
         extra = sorted(given - {"resume", "no_progress", *(("out",) if same_out else ())})
         if extra:
             raise InvalidInputError(f"--resume continues a run with its stored configuration: "
                                     f"drop {', '.join(_flag(args, d) for d in extra)}")
+        cfg, out = _resumed_config(exp, args.resume), args.resume
     else:
         settings = sorted(given - _NOT_SETTINGS) if args.config else []
         if settings:
             d = settings[0]
-            hint = (f"--set {d}=VALUE" if d in {f.name for f in
-                                                  dataclasses.fields(exp.config_type)}
+            hint = (f"--set {d}={_toml_value(getattr(args, d, None))}"
+                    if d in {f.name for f in dataclasses.fields(exp.config_type)}
                     else "--set KEY=VALUE with the file's key for it")
             raise InvalidInputError(f"{_flag(args, d)} does not apply with --config (the file "
                                     f"gives the settings): drop it or give it as {hint}")
@@ -208,6 +208,19 @@ def _experiment(args: argparse.Namespace) -> int:
 # options that are not settings of the experiment's config
 _NOT_SETTINGS = {"device", "workers", "out", "no_progress", "config", "overrides", "plugin",
                  "resume", "restart"}
+
+
+def _toml_value(value: object) -> str:
+    """A flag's value as --set takes it (TOML), or VALUE where it has no simple form."""
+    import json
+
+    if isinstance(value, tuple | list):
+        value = list(value)
+    try:
+        text = json.dumps(value)
+    except TypeError:
+        return "VALUE"
+    return "VALUE" if value is None or len(text) > 60 else text.replace(" ", "")
 
 
 def _flag(args: argparse.Namespace, dest: str) -> str:
@@ -244,7 +257,7 @@ def _resumed_config(exp, run_dir: str):
                 config_from_dict(other.config_type, stored, str(where))
             except BoltzpruneError:
                 continue
-            raise InvalidInputError(f"{run_dir} holds a {other.name} run: resume it with "
+            raise InvalidInputError(f"{run_dir} holds a run of {other.name}: resume it with "
                                     f"boltzprune {other.name} --resume {run_dir}") from None
         raise
 

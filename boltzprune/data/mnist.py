@@ -47,7 +47,7 @@ from boltzprune._validate import check_choice, check_fraction
 from boltzprune.data.idx import identify_idx_set, read_mnist_idx
 from boltzprune.errors import BadFileError, InvalidInputError, InvalidTypeError
 
-__all__ = ["DIGIT_SOURCES", "FASHION_MNIST_DIR", "DigitData", "crop_and_binarize",
+__all__ = ["DIGIT_SOURCES", "FASHION_MNIST_DIR", "CROPPED_SIDE", "DigitData", "crop_and_binarize",
            "load_digits"]
 
 DIGIT_SOURCES = ("bundled", "idx", "fashion-mnist")
@@ -55,6 +55,8 @@ DIGIT_SOURCES = ("bundled", "idx", "fashion-mnist")
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 _SIDE = 28  # MNIST images are 28 x 28
 _N_CLASSES = 10
+#: Side of the images ``load_digits`` gives (the default crop of 4 pixels a side): 20.
+CROPPED_SIDE = _SIDE - 2 * 4
 
 
 @dataclass(frozen=True, eq=False)

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 
 import torch
 
-from boltzprune._validate import check_fraction, check_positive_float, check_positive_int
+from boltzprune._validate import (
+    check_finite,
+    check_fraction,
+    check_generator,
+    check_memory,
+    check_positive_float,
+    check_positive_int,
+)
 from boltzprune.errors import InvalidInputError
 from boltzprune.models.rbm import RBM
 from boltzprune.seeding import normal, uniform
@@ -204,6 +211,12 @@ def init_dbm(sizes: list[int], *, generator: torch.Generator, weight_std: float 
         raise InvalidInputError(f"sizes must list the visible and at least one hidden layer, got "
                                 f"{sizes}")
     sizes = [check_positive_int("layer size", n) for n in sizes]
+    check_generator("generator", generator)
+    weight_std = check_positive_float("weight_std", weight_std, allow_zero=True)
+    visible_bias = check_finite("visible_bias", visible_bias)
+    hidden_bias = check_finite("hidden_bias", hidden_bias)
+    check_memory(f"layer sizes {sizes}",
+                 13 * sum(a * b for a, b in zip(sizes, sizes[1:], strict=False)))
     masks = masks or [None] * (len(sizes) - 1)
     if len(masks) != len(sizes) - 1:
         raise InvalidInputError(f"masks must have {len(sizes) - 1} entries, got {len(masks)}")

@@ -16,12 +16,17 @@ def receptive_field_mask(image_shape: tuple[int, int], window: int | tuple[int, 
     Returns (n_pixels, n_hidden) bool; pixel index = row * width + col.
     """
     from boltzprune._validate import check_positive_int
+    from boltzprune.errors import InvalidInputError
 
     h, w = (check_positive_int("image_shape", n) for n in image_shape)
     wy, wx = (window, window) if isinstance(window, int) else window
     sy, sx = (stride, stride) if isinstance(stride, int) else stride
-    for name, v in (("window", wy), ("window", wx), ("stride", sy), ("stride", sx)):
-        check_positive_int(name, v)
+    for name, v, side in (("window", wy, h), ("window", wx, w), ("stride", sy, h),
+                          ("stride", sx, w)):
+        if check_positive_int(name, v) > side:
+            raise InvalidInputError(f"{name} {v} is larger than the {h} x {w} image"
+                                    + ("; such a window makes the layer fully connected"
+                                       if name == "window" else ""))
     rows = torch.arange(h)
     cols = torch.arange(w)
     cy, cx = torch.arange(0, h, sy), torch.arange(0, w, sx)

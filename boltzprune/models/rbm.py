@@ -12,7 +12,15 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from boltzprune._validate import check_binary_matrix, check_mask, check_positive_int
+from boltzprune._validate import (
+    check_binary_matrix,
+    check_finite,
+    check_generator,
+    check_mask,
+    check_memory,
+    check_positive_float,
+    check_positive_int,
+)
 from boltzprune.errors import InvalidInputError
 from boltzprune.seeding import normal, uniform
 
@@ -143,19 +151,29 @@ def init_rbm(
     """
     n_visible = check_positive_int("n_visible", n_visible)
     n_hidden = check_positive_int("n_hidden", n_hidden)
+    check_generator("generator", generator)
+    weight_std = check_positive_float("weight_std", weight_std, allow_zero=True)
+    hidden_bias = check_finite("hidden_bias", hidden_bias)
+    visible_bias = check_finite("visible_bias", visible_bias)
+    # the mask, the draws and the weights: 13 bytes a weight while they are built
+    check_memory(f"n_visible x n_hidden = {n_visible} x {n_hidden}", 13 * n_visible * n_hidden)
     if mask is None:
         mask = torch.ones(n_visible, n_hidden, dtype=torch.bool)
     mask = check_mask("mask", mask, (n_visible, n_hidden)).cpu()  # built on the CPU; .to()
-    W = normal((n_visible, n_hidden), generator, "cpu") * float(weight_std)
+    W = normal((n_visible, n_hidden), generator, "cpu") * weight_std
     if visible_on_fraction is not None:
         frac = torch.as_tensor(visible_on_fraction, dtype=torch.float32)
         if frac.shape != (n_visible,):
             raise InvalidInputError(f"visible_on_fraction must have shape ({n_visible},), "
                                     f"got {tuple(frac.shape)}")
-        b_v = torch.logit(frac.clamp(1e-3, 1 - 1e-3))
+        if not bool(((frac >= 0) & (frac <= 1)).all()):
+            bad = frac[~((frac >= 0) & (frac <= 1))][0].item()
+            raise InvalidInputError(f"visible_on_fraction must hold fractions in [0, 1], got "
+                                    f"{bad:g}")
+        b_v = torch.logit(frac.clamp(1e-3, 1 - 1e-3))  # all-on or all-off units: finite
     else:
-        b_v = torch.full((n_visible,), float(visible_bias))
-    b_h = torch.full((n_hidden,), float(hidden_bias))
+        b_v = torch.full((n_visible,), visible_bias)
+    b_h = torch.full((n_hidden,), hidden_bias)
     return RBM(W * mask, b_v, b_h, mask.clone(), torch.arange(n_hidden))
 
 

@@ -223,6 +223,12 @@ class CriteriaRegistry:
         key = os.path.realpath(plugin) if plugin.endswith(".py") else plugin
         if key in self._plugins:
             return
+        if os.path.isdir(plugin):
+            raise InvalidInputError(f"plugin {plugin!r} is a folder, not a module name or a .py "
+                                    "file: name the file that registers your criteria")
+        if not plugin.endswith(".py") and os.path.sep in plugin:
+            raise InvalidInputError(f"plugin {plugin!r}: a plugin is a module name (my_rules) "
+                                    "or the path of a .py file")
         try:
             if plugin.endswith(".py"):
                 if not os.path.isfile(plugin):

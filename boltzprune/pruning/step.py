@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
-from boltzprune._validate import check_fraction
+from boltzprune._validate import check_fraction, check_generator
 from boltzprune.errors import InvalidInputError, InvalidTypeError
 from boltzprune.models.dbm import DBM
 from boltzprune.models.rbm import RBM
@@ -42,11 +42,13 @@ def prune_mask(
     anti-FI, keep zero-FI weights longest, so the rule never fires for them).
     """
     fraction = check_fraction("fraction", fraction)
+    check_generator("generator", generator)
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool or mask.ndim != 2:
         raise InvalidTypeError(f"mask must be a 2-D boolean torch.Tensor, got {_describe(mask)}")
     if not isinstance(importance, torch.Tensor) or importance.shape != mask.shape:
-        got = tuple(importance.shape) if isinstance(importance, torch.Tensor) else importance
-        raise InvalidInputError(f"importance must be a tensor of the mask's shape "
+        got = (f"shape {tuple(importance.shape)}" if isinstance(importance, torch.Tensor)
+               else _describe(importance))
+        raise InvalidInputError(f"importance must be a torch.Tensor of the mask's shape "
                                 f"{tuple(mask.shape)}, got {got}")
     idx = mask.reshape(-1).nonzero().squeeze(1)
     n = idx.numel()
@@ -130,6 +132,10 @@ def prune_rbm(rbm: RBM, importance: torch.Tensor, fraction: float, *,
 
 
 def _describe(x: object) -> str:
+    """What ``x`` is, in a few words (never its values)."""
     if isinstance(x, torch.Tensor):
         return f"a {x.ndim}-D tensor of dtype {x.dtype}"
+    shape = getattr(x, "shape", None)
+    if isinstance(shape, tuple):  # a NumPy array or the like
+        return f"a {type(x).__module__.split('.')[0]}.{type(x).__name__} of shape {shape}"
     return type(x).__name__

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
-from boltzprune._validate import check_binary_matrix, check_choice, check_positive_int
+from boltzprune._validate import (
+    check_binary_matrix,
+    check_choice,
+    check_generator,
+    check_memory,
+    check_positive_int,
+)
 from boltzprune.errors import InvalidInputError, InvalidTypeError
 from boltzprune.models.dbm import DBM
 from boltzprune.models.rbm import RBM, as_binary
@@ -130,6 +136,9 @@ def sample_rbm(
     if not isinstance(config, SamplingConfig):
         raise InvalidTypeError(f"sampling config must be a SamplingConfig, got "
                                f"{type(config).__name__}")
+    check_generator("generator", generator)
+    check_memory(f"n_samples={config.n_samples}",
+                 4 * config.n_samples * (rbm.n_visible + rbm.n_hidden), rbm.device)
     if config.method == "exact":
         return exact_samples(rbm, config.n_samples, generator=generator)
     n_chains = min(config.n_chains, config.n_samples)
@@ -164,6 +173,9 @@ def sample_dbm(
                                f"{type(config).__name__}")
     if config.method != "gibbs":
         raise InvalidInputError("DBMs are sampled with Gibbs chains only (method 'gibbs')")
+    check_generator("generator", generator)
+    check_memory(f"n_samples={config.n_samples}", 4 * config.n_samples * sum(dbm.sizes),
+                 dbm.device)
     n_chains = min(config.n_chains, config.n_samples)
     n_keep = math.ceil(config.n_samples / n_chains)
     dev = dbm.device

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from boltzprune._validate import (
     check_bool,
     check_choice,
+    check_generator,
     check_positive_float,
     check_positive_int,
 )
@@ -215,6 +216,7 @@ def train_rbm(
         raise InvalidTypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     if not isinstance(rbm, RBM):
         raise InvalidTypeError(f"rbm must be an RBM, got {type(rbm).__name__}")
+    check_generator("generator", generator)
     data = as_binary("data", data, rbm)
     rbm = rbm.clone()
     lrs = learning_rates(config.lr_schedule, config.lr_start, config.lr_end, config.epochs)

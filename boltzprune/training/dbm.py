@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 
 from boltzprune._validate import (
     check_binary_matrix,
+    check_generator,
     check_positive_float,
     check_positive_int,
 )
@@ -128,6 +129,7 @@ def train_dbm(
     """
     if not isinstance(config, DBMTrainConfig):
         raise InvalidTypeError(f"config must be a DBMTrainConfig, got {type(config).__name__}")
+    check_generator("generator", generator)
     data = check_binary_matrix("data", data, n_columns=dbm.sizes[0]).to(dbm.device)
     dbm = dbm.clone()
     L = dbm.n_layers

@@ -9,7 +9,7 @@ from typing import ClassVar
 from boltzprune._validate import check_choice, check_fraction, check_positive_int
 from boltzprune.app.dbm_mnist.recipes import RECIPES, DBMRecipe, dbm_recipe
 from boltzprune.app.experiment import RunConfig
-from boltzprune.data.mnist import DIGIT_SOURCES
+from boltzprune.data.mnist import CROPPED_SIDE, DIGIT_SOURCES
 from boltzprune.errors import InvalidInputError
 
 __all__ = ["DIGIT_SOURCES", "DBMMnistConfig"]
@@ -64,8 +64,13 @@ class DBMMnistConfig(RunConfig):
         check_fraction("test_fraction", self.test_fraction)
         if self.n_train is not None:
             check_positive_int("n_train", self.n_train, minimum=10)
-        check_positive_int("window", self.window)
-        check_positive_int("stride", self.stride)
+        side = CROPPED_SIDE
+        for name in ("window", "stride"):
+            if check_positive_int(name, getattr(self, name)) > side:
+                raise InvalidInputError(f"{name} must be at most the image side {side}, got "
+                                        f"{getattr(self, name)}"
+                                        + (" (a window over the whole image would make h1 "
+                                           "fully connected)" if name == "window" else ""))
         check_positive_int("n_h2", self.n_h2)
         check_positive_int("n_generate", self.n_generate)
 

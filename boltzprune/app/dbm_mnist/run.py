@@ -27,6 +27,7 @@ from boltzprune.app.dbm_mnist.config import DBMMnistConfig
 from boltzprune.app.experiment import RunContext
 from boltzprune.app.workers import run_phases
 from boltzprune.data.mnist import DigitData
+from boltzprune.errors import InvalidInputError
 from boltzprune.evaluate.health import ModelHealth, model_health
 from boltzprune.io import load_model, save_checkpoint, save_model, write_json
 from boltzprune.models.dbm import DBM
@@ -158,6 +159,10 @@ def load_data(cfg: DBMMnistConfig) -> DigitData:
 
     d = load_digits(cfg.data_source, idx_dir=cfg.idx_dir, test_fraction=cfg.test_fraction,
                     seed=0)
+    if cfg.n_train is not None and cfg.n_train > len(d.y_train):
+        raise InvalidInputError(f"n_train={cfg.n_train:,}: the {cfg.data_source} data hold "
+                                f"only {len(d.y_train):,} training images (give at most that, "
+                                "or leave n_train out for all)")
     if cfg.n_train is not None and cfg.n_train < len(d.y_train):
         d = dataclasses.replace(d, x_train=d.x_train[:cfg.n_train],
                                 y_train=d.y_train[:cfg.n_train])

@@ -19,9 +19,13 @@ from boltzprune.app.figures import label, md_label
 from boltzprune.app.rbm_patches.config import SCHEDULES, RBMPatchesConfig
 from boltzprune.app.rbm_patches.figures import plot_fim, plot_rank_frequency, plot_stage_curves
 from boltzprune.app.rbm_patches.reference import (
+    PAPER_ANTI_FI_DAMAGES_MOST,
+    PAPER_CUTS,
     PAPER_FIM_EIGENVALUES,
+    PAPER_FRACTION,
+    PAPER_N_HIDDEN,
+    PAPER_N_VISIBLE,
     PAPER_TABLE1,
-    PAPER_WEIGHTS,
 )
 from boltzprune.app.rbm_patches.run import PatchData, SeedResult
 from boltzprune.app.rbm_patches.summary import (
@@ -31,12 +35,13 @@ from boltzprune.app.rbm_patches.summary import (
     RBMPatchesSummary,
     ScheduleSummary,
     summarise,
+    units_pattern,
 )
 from boltzprune.app.tables import write_csv
 from boltzprune.app.words import count, schedule_words
 from boltzprune.io import atomic_write_text, load_checkpoint, write_json
 
-__all__ = ["Table1Row", "write_report"]
+__all__ = ["Table1Row", "PaperSetup", "paper_setup", "report_markdown", "write_report"]
 
 # How the paper drew its Fisher-information samples (paper 2.2: a sample every 200 Gibbs
 # steps, as many samples as training patterns).
@@ -66,8 +71,93 @@ class Table1Row:
     n_weights: int
     units_mean: float
     units_sd: float
-    paper: int | None  # the paper's count for this cell (None: the columns differ)
+    # the paper's count for this cell (None: the set-up differs from the paper's, or the
+    # paper's Table 1 has no value for this criterion or cut)
+    paper: int | None
 
+
+# The set-up the paper's Table 1 and FIM eigenvalues hold for, in words (reference.py).
+PAPER_SETUP_WORDS = (f"{PAPER_N_VISIBLE} visible and {PAPER_N_HIDDEN} hidden units, cuts of "
+                     f"{PAPER_FRACTION * 100:g}% of the remaining weights, the paper's stated "
+                     "training schedule or its code's effective one")
+
+
+@dataclass(frozen=True)
+class PaperSetup:
+    """How one schedule's run stands against the set-up of the paper's Table 1 and FIM
+    eigenvalues (``reference.py``): which of its settings differ, in words, and how many
+    cuts it made. Numbers are set against the paper's only where the set-up is the paper's
+    and for the cuts the paper has."""
+
+    model_differences: tuple[str, ...]  # the trained model: its size, its training schedule
+    pruning_differences: tuple[str, ...]  # the pruning: the share cut per round
+    n_cuts: int  # the run's cuts (the config's iterations)
+
+    @property
+    def differences(self) -> tuple[str, ...]:
+        return self.model_differences + self.pruning_differences
+
+    @property
+    def model_matches(self) -> bool:
+        """The trained model is the paper's, so that its FIM eigenvalues compare."""
+        return not self.model_differences
+
+    @property
+    def n_compared(self) -> int:
+        """Cuts 1..n_compared compare with the paper's Table 1 (0: none, the set-up
+        differs)."""
+        return 0 if self.differences else min(self.n_cuts, PAPER_CUTS)
+
+    def paper_units(self, criterion: str, k: int) -> int | None:
+        """The paper's hidden units for a criterion after cut k (k = 0: before the first
+        cut); None where the set-up differs or the paper's Table 1 has no such cell."""
+        if self.differences or k > PAPER_CUTS or criterion not in PAPER_TABLE1:
+            return None
+        return PAPER_TABLE1[criterion][k]
+
+    def no_paper_value(self, k: int) -> str | None:
+        """Why cut k has no paper value, in words; None when it has one."""
+        if self.differences:
+            return "not compared, the set-up differs, see above"
+        if k > PAPER_CUTS:
+            return f"no value for cut {k}"
+        return None
+
+    def differs_sentence(self) -> str:
+        """One sentence naming the settings that differ from the paper's ("" if none)."""
+        if not self.differences:
+            return ""
+        what = ("Table 1 and the checks are not set against the paper's (the trained model's "
+                "FIM eigenvalues still are)" if self.model_matches
+                else "its numbers are not set against the paper's")
+        return (f"This set-up differs from the paper's ({PAPER_SETUP_WORDS}): "
+                f"{'; '.join(self.differences)}; so {what}.")
+
+    def missing_cuts_sentence(self) -> str:
+        """The run's cuts past the paper's, in one sentence ("" if none or not compared)."""
+        if self.differences or self.n_cuts <= PAPER_CUTS:
+            return ""
+        first, last = PAPER_CUTS + 1, self.n_cuts
+        cuts = f"cut {first}" if first == last else f"cuts {first}-{last}"
+        return f"The paper's Table 1 has no values for {cuts}."
+
+
+def paper_setup(cfg: RBMPatchesConfig, n_visible: int, schedule: str) -> PaperSetup:
+    """Which settings of this run's schedule differ from the paper's Table 1 set-up, read
+    from the config and the data's visible count against ``reference.py``."""
+    model = []
+    if n_visible != PAPER_N_VISIBLE:
+        model.append(f"{count(n_visible, 'visible unit')} (patch radius {cfg.radius:g}) "
+                     f"instead of {PAPER_N_VISIBLE}")
+    if cfg.n_hidden != PAPER_N_HIDDEN:
+        model.append(f"{count(cfg.n_hidden, 'hidden unit')} instead of {PAPER_N_HIDDEN}")
+    if cfg.training[schedule] not in SCHEDULES.values():
+        model.append(f"the training schedule `{schedule}` is neither the paper's stated one "
+                     "nor its code's effective one")
+    pruning = []
+    if cfg.fraction != PAPER_FRACTION:
+        pruning.append(f"cuts of {cfg.fraction * 100:g}% instead of {PAPER_FRACTION * 100:g}%")
+    return PaperSetup(tuple(model), tuple(pruning), cfg.iterations)
 
 
 # --------------------------------------------------------------------------- words
@@ -82,27 +172,12 @@ def _schedule_title(label: str, cfg: RBMPatchesConfig) -> str:
     return f"{kind} ({schedule_words(t)})"
 
 
-def _paper_columns(weights: tuple[int, ...]) -> int:
-    """How many leading Table 1 columns match the paper's (same remaining weights)."""
-    n = 0
-    while n < min(len(weights), len(PAPER_WEIGHTS)) and weights[n] == PAPER_WEIGHTS[n]:
-        n += 1
-    return n
-
-
-def _comparable(s: ScheduleSummary) -> bool:
-    """Whether the trained model has the paper's size, so that its FIM eigenvalues and
-    Table 1 compare with the paper's."""
-    return _paper_columns(next(iter(s.criteria.values())).weights) > 0
-
-
-def _table1_distance(s: ScheduleSummary) -> tuple[float, int] | None:
-    """Mean |our units - the paper's| over the Table 1 cells that compare, and their count."""
-    cells = []
-    for c, v in s.criteria.items():
-        if c in PAPER_TABLE1:
-            cells += [abs(v.units_mean[k] - PAPER_TABLE1[c][k])
-                      for k in range(_paper_columns(v.weights))]
+def _table1_distance(s: ScheduleSummary, setup: PaperSetup) -> tuple[float, int] | None:
+    """Mean |our units - the paper's| over the Table 1 cells after the cuts that compare
+    (cuts 1..n_compared; the unpruned column is equal by construction), and their count."""
+    cells = [abs(v.units_mean[k] - p) for c, v in s.criteria.items()
+             for k in range(1, setup.n_compared + 1)
+             if (p := setup.paper_units(c, k)) is not None]
     return (float(np.mean(cells)), len(cells)) if cells else None
 
 
@@ -110,19 +185,28 @@ def _fmt_eigs(m: tuple[float, ...], sd: tuple[float, ...]) -> str:
     return ", ".join(f"{a:.2f} ± {b:.2f}" for a, b in zip(m, sd, strict=True))
 
 
+def _span(values: list[float], fmt: str = ".1f") -> str:
+    """'30.4-38.0', or one value when all are equal."""
+    lo, hi = min(values), max(values)
+    return f"{lo:{fmt}}" if lo == hi else f"{lo:{fmt}}-{hi:{fmt}}"
+
+
+def _cuts(n: int) -> str:
+    return "cut 1" if n == 1 else f"cuts 1-{n}"
+
+
 # --------------------------------------------------------------------------- tables
 
 
-def _table1(s: ScheduleSummary) -> tuple[str, list[Table1Row]]:
+def _table1(s: ScheduleSummary, setup: PaperSetup) -> tuple[str, list[Table1Row]]:
     weights = next(iter(s.criteria.values())).weights
-    n_paper = _paper_columns(weights)
     head = "| criterion | " + " | ".join(f"{w} w" for w in weights) + " |"
     lines = [head, "|---" * (len(weights) + 1) + "|"]
     rows = []
     for c, v in s.criteria.items():
         cells = []
         for k, w in enumerate(weights):
-            paper = PAPER_TABLE1[c][k] if c in PAPER_TABLE1 and k < n_paper else None
+            paper = setup.paper_units(c, k)
             m, sd = v.units_mean[k], v.units_sd[k]
             cells.append(f"{m:.1f} ± {sd:.1f}" + ("" if paper is None else f" ({paper})"))
             rows.append(Table1Row(c, w, m, sd, paper))
@@ -158,9 +242,10 @@ def write_report(cfg: RBMPatchesConfig, data: PatchData, results: list[SeedResul
     write_json(run_dir / "summary.json", {**asdict(summary), "wall_seconds": wall_seconds})
     fig_dir = run_dir / "figures"
     first = cfg.seeds[0]
-    sections = []
+    n_visible = int(data.stats["n_pixels"])
     for schedule in cfg.schedules:
         s = summary.schedules[schedule]
+        setup = paper_setup(cfg, n_visible, schedule)
         seed_dir = run_dir / schedule / f"seed{first}"
         fim, meta = load_checkpoint(seed_dir / "fim.safetensors")
         r0 = next(r for r in results if r.schedule == schedule and r.seed == first)
@@ -168,23 +253,20 @@ def write_report(cfg: RBMPatchesConfig, data: PatchData, results: list[SeedResul
         plot_fim(fig_dir / f"fig1_fim_{schedule}.png", fim["fim_sampled"].double().numpy(),
                  fim["eigvec_sampled"].double().numpy(), r0.fim.eigenvalues_sampled,
                  r0.fim.eigenvalues_exact, meta["n_visible"], meta["n_hidden"],
-                 f"Figure 1 ({title})", PAPER_FIM_EIGENVALUES if _comparable(s) else ())
+                 f"Figure 1 ({title})", PAPER_FIM_EIGENVALUES if setup.model_matches else ())
         ranks, _ = load_checkpoint(seed_dir / "rank_frequency.safetensors")
         plot_rank_frequency(fig_dir / f"fig2_rank_frequency_{schedule}.png",
                             {k: v.double().numpy() for k, v in ranks.items()}, cfg.criteria,
                             cfg.iterations, f"Figure 2 ({title})")
         plot_stage_curves(fig_dir / f"units_loglik_{schedule}.png", s.criteria, cfg.criteria,
                           f"{schedule}: mean ± sd over {count(len(s.seeds), 'seed')}")
-        t1, t1_rows = _table1(s)
-        write_csv(run_dir / f"table1_{schedule}.csv", t1_rows)
-        sections.append(_schedule_section(cfg, s, summary.checks[schedule], t1))
+        write_csv(run_dir / f"table1_{schedule}.csv", _table1(s, setup)[1])
     path = run_dir / "report.md"
-    atomic_write_text(path, _report_text(cfg, data, summary, sections, wall_seconds,
-                                         len(results)))
+    atomic_write_text(path, report_markdown(cfg, data, summary, wall_seconds, len(results)))
     return path
 
 
-# --------------------------------------------------------------------------- report.md
+# --------------------------------------------------------------------------- checks
 
 
 def _labels(criteria: tuple[str, ...], last: str = "and") -> str:
@@ -193,37 +275,167 @@ def _labels(criteria: tuple[str, ...], last: str = "and") -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {last} {names[-1]}"
 
 
+def _yes(v: bool) -> str:
+    return "yes" if v else "no"
+
+
+@dataclass(frozen=True)
+class _Check:
+    """One automatic check: its line in the report, and the contradiction with the paper it
+    found ("" if none)."""
+
+    line: str
+    contradiction: str
+
+
+def _fewer_check(chk: PatternChecks, setup: PaperSetup) -> _Check:
+    """After the last cut: every FI criterion leaves fewer hidden units than |w| and
+    random."""
+    K, fi, base, u = chk.n_cuts, chk.fi_criteria, chk.baselines, chk.final_units_mean
+    where = f"Hidden units left after cut {K}, the last"
+    if chk.fi_fewer_units_than_baselines is None:
+        return _Check(f"- {where}: FI criteria against |w| and random not tested (needs at "
+                      f"least one of {_labels(FI_CRITERIA, 'or')} and one of "
+                      f"{_labels(BASELINES, 'or')}).", "")
+    claim = f"every FI criterion ({_labels(fi)}) fewer than {_labels(base)}"
+    ours = chk.fi_fewer_units_than_baselines
+    here = (f"FI criteria {_span([u[c] for c in fi])}, {_labels(base)} "
+            f"{_span([u[c] for c in base])}")
+    why = setup.no_paper_value(K)
+    paper: bool | None = None
+    if why is None:
+        pu = {c: setup.paper_units(c, K) for c in (*fi, *base)}
+        paper = units_pattern(pu)[0]
+        ref = (f"paper's Table 1: {_yes(bool(paper))}, FI criteria "
+               f"{_span([pu[c] for c in fi], 'd')}, {_labels(base)} "
+               f"{_span([pu[c] for c in base], 'd')}")
+    else:
+        ref = f"paper: {why}"
+    line = f"- {where}: {claim} ({ref}) — here: **{_yes(ours)}** ({here})."
+    if paper is None or paper == ours:
+        return _Check(line, "")
+    if not ours:
+        worst = max(fi, key=u.__getitem__)
+        best = min(base, key=u.__getitem__)
+        text = (f"after cut {K} {label(worst)} leaves {u[worst]:.1f} hidden units, not fewer "
+                f"than {label(best)} ({u[best]:.1f}), while in the paper's Table 1 every FI "
+                f"criterion leaves fewer than {_labels(base)}")
+    else:
+        text = (f"after cut {K} every FI criterion leaves fewer hidden units than "
+                f"{_labels(base)}, while in the paper's Table 1 one does not")
+    return _Check(f"{line} **Contradicts the paper:** {text}.", text)
+
+
+def _anti_units_check(chk: PatternChecks, setup: PaperSetup) -> _Check:
+    """After the last cut: anti-FI leaves more hidden units than every FI criterion (the
+    paper: anti-FI, like |w|, "kept more hidden units in the model" than FI pruning)."""
+    K, fi, u = chk.n_cuts, chk.fi_criteria, chk.final_units_mean
+    where = f"Hidden units left after cut {K}, the last"
+    if chk.anti_fi_more_units_than_fi is None:
+        return _Check(f"- {where}: anti-FI against the FI criteria not tested (needs anti-FI "
+                      f"and at least one of {_labels(FI_CRITERIA, 'or')}).", "")
+    claim = f"anti-FI more than every FI criterion ({_labels(fi)})"
+    ours = chk.anti_fi_more_units_than_fi
+    a, fi_u = u["anti_fi"], [u[c] for c in fi]
+    here = f"anti-FI {a:.1f}, FI criteria {_span(fi_u)}"
+    why = setup.no_paper_value(K)
+    paper: bool | None = None
+    if why is None:
+        pu = {c: setup.paper_units(c, K) for c in (*fi, "anti_fi")}
+        paper = units_pattern(pu)[1]
+        p_here = f"anti-FI {pu['anti_fi']}, FI criteria {_span([pu[c] for c in fi], 'd')}"
+        ref = f"paper's Table 1: {_yes(bool(paper))}, {p_here}"
+    else:
+        ref = f"paper: {why}"
+    line = f"- {where}: {claim} ({ref}) — here: **{_yes(ours)}** ({here})."
+    if paper is None or paper == ours:
+        return _Check(line, "")
+    if ours:
+        text = (f"after cut {K} anti-FI leaves more hidden units ({a:.1f}) than every FI "
+                f"criterion ({_span(fi_u)}), while in the paper's Table 1 it does not "
+                f"({p_here})")
+    elif a < min(fi_u):
+        text = (f"after cut {K} anti-FI leaves fewer hidden units ({a:.1f}) than every FI "
+                f"criterion ({_span(fi_u)}), while the paper's anti-FI keeps more of them "
+                f"than FI pruning ({p_here})")
+    else:
+        top = max(fi, key=u.__getitem__)
+        text = (f"after cut {K} anti-FI leaves {a:.1f} hidden units, not more than "
+                f"{label(top)} ({u[top]:.1f}), while the paper's anti-FI keeps more of them "
+                f"than FI pruning ({p_here})")
+    return _Check(f"{line} **Contradicts the paper:** {text}.", text)
+
+
+def _damage_check(s: ScheduleSummary, chk: PatternChecks, setup: PaperSetup) -> _Check:
+    """Over all cuts: anti-FI's cuts lower the exact log-likelihood most on average."""
+    K = chk.n_cuts
+    where = f"Exact log-likelihood change right after a cut, mean over {_cuts(K)}"
+    if chk.anti_fi_worst_drop is None:
+        return _Check(f"- {where}: anti-FI against the other criteria not tested (anti-FI "
+                      "not run).", "")
+    drop = {c: float(np.mean(v.ll_drop_mean)) for c, v in s.criteria.items()}
+    others = [c for c in drop if c != "anti_fi"]
+    ours = chk.anti_fi_worst_drop
+    here = f"anti-FI {drop['anti_fi']:.2f} nats per pattern"
+    if others:
+        nxt = min(others, key=drop.__getitem__)
+        here += f", the most negative other: {label(nxt)} {drop[nxt]:.2f}"
+    if setup.differences:
+        why: str | None = "not compared, the set-up differs, see above"
+    elif K > PAPER_CUTS:
+        why = f"the paper's finding covers {_cuts(PAPER_CUTS)} only"
+    else:
+        why = None
+    paper = PAPER_ANTI_FI_DAMAGES_MOST if why is None else None
+    ref = (f"paper: {_yes(PAPER_ANTI_FI_DAMAGES_MOST)}, in words without a number, section "
+           "2.3" if why is None else f"paper: {why}")
+    line = (f"- {where}: anti-FI's the most negative of all criteria ({ref}) — here: "
+            f"**{_yes(ours)}** ({here}).")
+    if paper is None or paper == ours:
+        return _Check(line, "")
+    worst = chk.worst_mean_drop
+    text = (f"{label(worst)}'s cuts cost more exact log-likelihood on average "
+            f"({drop[worst]:.2f} nats per pattern) than anti-FI's ({drop['anti_fi']:.2f}), "
+            "while the paper finds anti-FI the most damaging" if not ours else
+            "anti-FI's cuts cost the most log-likelihood, while the paper finds otherwise")
+    return _Check(f"{line} **Contradicts the paper:** {text}.", text)
+
+
+def _checks(s: ScheduleSummary, chk: PatternChecks, setup: PaperSetup) -> list[_Check]:
+    """The automatic checks of the paper's findings on one schedule, in report order."""
+    return [_fewer_check(chk, setup), _anti_units_check(chk, setup),
+            _damage_check(s, chk, setup)]
+
+
+# --------------------------------------------------------------------------- report.md
+
+
 def _schedule_section(cfg: RBMPatchesConfig, s: ScheduleSummary, chk: PatternChecks,
-                      t1: str) -> str:
+                      setup: PaperSetup) -> str:
     f = s.fim
     schedule = s.schedule
-    comparable = _comparable(s)
-    n_paper = _paper_columns(next(iter(s.criteria.values())).weights)
-    if not n_paper:
-        paper_note = ("; the paper's columns are other weight counts, "
-                      f"{', '.join(map(str, PAPER_WEIGHTS))}")
-    else:
-        paper_note = "; the paper's in brackets" if set(s.criteria) & set(PAPER_TABLE1) else ""
+    t1 = _table1(s, setup)[0]
+    compared = setup.n_compared and set(s.criteria) & set(PAPER_TABLE1)
+    paper_note = "; the paper's in brackets" if compared else ""
+    notes = " ".join(x for x in (setup.differs_sentence(), setup.missing_cuts_sentence()) if x)
+    notes = f"{notes}\n\n" if notes else ""
     final = ", ".join(f"{label(c)} {u:.1f}" for c, u in chk.final_units_mean.items())
-    verdict = {True: "**yes**", False: "**no**"}
-    if chk.fi_fewer_units_than_baselines is None:
-        fewer = ("FI criteria against |w| and random: not tested (needs at least one of "
-                 f"{', '.join(FI_CRITERIA)} and one of {', '.join(BASELINES)}).")
-    else:
-        fewer = (f"FI criteria ({_labels(chk.fi_criteria)}) leave fewer units than "
-                 f"{_labels(chk.baselines)}: {verdict[chk.fi_fewer_units_than_baselines]}.")
-    worst = ", ".join(label(c) for c in chk.worst_drop_per_iteration)
-    anti = ("anti-FI not run" if chk.anti_fi_worst_drop is None
-            else f"anti-FI {verdict[chk.anti_fi_worst_drop]}")
-    paper_eigs = f"; the paper: {PAPER_EIGS}" if comparable else ""
+    checks = "\n".join(c.line for c in _checks(s, chk, setup))
+    worst = ", ".join(f"cut {k} {label(c)}" for k, c in
+                      enumerate(chk.worst_drop_per_iteration, 1))
+    paper_eigs = (f"; the paper: {', '.join(map(str, PAPER_FIM_EIGENVALUES))}"
+                  if setup.model_matches else "")
     return f"""## Schedule `{schedule}`: {_schedule_title(schedule, cfg)}
 
 ### Table 1: hidden units left (mean ± sd over {count(len(s.seeds), 'seed')}{paper_note})
 
-{t1}
+{notes}{t1}
 
-Hidden units left after the last cut: {final}.
-{fewer}
+Hidden units left after cut {chk.n_cuts}, the last: {final}.
+
+### Checks of the paper's findings
+
+{checks}
 
 ### Fisher information of the trained RBM
 
@@ -238,8 +450,8 @@ Mean relative L1 error of the sampled FIM diagonal against the exact one:
 ### Exact log-likelihood per pattern (nats)
 
 Change caused by each cut (right after pruning minus before it); more negative = more damage.
-Largest damage per iteration: {worst}.
-Largest mean damage: {anti} (worst: {label(chk.worst_mean_drop)}).
+Largest damage per cut: {worst}. Largest mean damage over {_cuts(chk.n_cuts)}:
+{label(chk.worst_mean_drop)}.
 
 {_stage_table(s, 'll_drop')}
 
@@ -261,36 +473,37 @@ KL(data || model) after retraining:
 """
 
 
-def _schedule_differences(cfg: RBMPatchesConfig, summary: RBMPatchesSummary) -> str:
+def _schedule_differences(cfg: RBMPatchesConfig, summary: RBMPatchesSummary,
+                          setups: dict[str, PaperSetup]) -> str:
     """The training-schedule bullet: measured facts per schedule, and which lies closest to
-    the paper."""
+    the paper where the set-up is the paper's."""
     per = []
     dist: dict[str, float] = {}
     eig_gap: dict[str, float] = {}
+    K = cfg.iterations
     for schedule, s in summary.schedules.items():
-        f, crit = s.fim, s.criteria
-        comparable = _comparable(s)
-        n_paper = _paper_columns(next(iter(crit.values())).weights)
+        f, crit, setup = s.fim, s.criteria, setups[schedule]
         units = ", ".join(
             f"{label(c)} {v.units_mean[-1]:.1f}"
-            + (f" (paper {PAPER_TABLE1[c][len(v.units_mean) - 1]})"
-               if c in PAPER_TABLE1 and len(v.units_mean) <= n_paper else "")
+            + (f" (paper {p})" if (p := setup.paper_units(c, K)) is not None else "")
             for c, v in crit.items())
-        d = _table1_distance(s)
+        if not setup.differences and K > PAPER_CUTS:
+            units += f" (no paper value for cut {K})"
+        d = _table1_distance(s, setup)
         text = ""
         if d is not None:
             dist[schedule] = d[0]
-            text = (f"mean |difference| from the paper's Table 1 over {d[1]} cells "
-                    f"{d[0]:.1f} units; ")
+            text = (f"mean |difference| from the paper's Table 1 over the {d[1]} cells of "
+                    f"{_cuts(setup.n_compared)} {d[0]:.1f} units; ")
         paper_eigs = ""
-        if comparable:
+        if setup.model_matches:
             eig_gap[schedule] = abs(np.log(f.exact_mean[0] / PAPER_FIM_EIGENVALUES[0]))
-            paper_eigs = f" (paper {PAPER_EIGS})"
+            paper_eigs = f" (paper {', '.join(map(str, PAPER_FIM_EIGENVALUES))})"
         per.append(f"  - `{schedule}`, {_schedule_title(schedule, cfg)}: {text}leading exact "
                    f"FIM eigenvalues {_fmt_eigs(f.exact_mean, f.exact_sd)}{paper_eigs}; mean "
                    f"|w| after training {s.mean_abs_w:.2f}; the 10 hidden units with the most "
-                   f"weight FI hold {f.top10_unit_share_mean:.0%} of it; units left after the "
-                   f"last cut: {units}.")
+                   f"weight FI hold {f.top10_unit_share_mean:.0%} of it; units left after "
+                   f"cut {K}, the last: {units}.")
     if len(summary.schedules) == 1:
         return "- **Training schedule.**\n" + "\n".join(per)
     by_table = min(dist, key=dist.__getitem__) if len(dist) > 1 else None
@@ -306,14 +519,26 @@ def _schedule_differences(cfg: RBMPatchesConfig, summary: RBMPatchesSummary) -> 
         reading = ""
     return ("- **The training schedule decides the result.** The schedules train different "
             "models:\n" + "\n".join(per)
-            + f"\n\n  {reading}The qualitative pattern (FI criteria disconnect more units "
-              "than |w| and random; anti-FI damages most) is checked for each schedule in its "
-              "section.")
+            + f"\n\n  {reading}The paper's findings (FI criteria leave fewer hidden units than "
+              "|w| and random, and than anti-FI; anti-FI's cuts cost the most log-likelihood) "
+              "are checked for each schedule in its section.")
 
 
-def _differences(cfg: RBMPatchesConfig, data: PatchData, summary: RBMPatchesSummary) -> str:
+def _differences(cfg: RBMPatchesConfig, data: PatchData, summary: RBMPatchesSummary,
+                 setups: dict[str, PaperSetup]) -> str:
     """Where our set-up and numbers differ from the paper's, with the measured facts."""
-    out = [_schedule_differences(cfg, summary)]
+    out = []
+    diffs = list(dict.fromkeys(d for st in setups.values() for d in st.differences))
+    if diffs:
+        out.append(f"- **Set-up.** This run differs from the set-up of the paper's Table 1 "
+                   f"({PAPER_SETUP_WORDS}): {'; '.join(diffs)}; where it differs, Table 1 and "
+                   "the checks are not set against the paper's.")
+    contra = [f"`{schedule}`: {c.contradiction}" for schedule, s in summary.schedules.items()
+              for c in _checks(s, summary.checks[schedule], setups[schedule])
+              if c.contradiction]
+    if contra:
+        out.append("- **Results that contradict the paper.** " + "; ".join(contra) + ".")
+    out.append(_schedule_differences(cfg, summary, setups))
     if cfg.data_source == "cifar":
         out.append(f"- **Data.** CIFAR-10 patches as in the paper (`{cfg.data_source}`, from "
                    f"`{cfg.cifar_dir}`).")
@@ -369,10 +594,15 @@ def _sampling_text(cfg: RBMPatchesConfig, n_visible: int) -> str:
             "as many samples as training patterns; see \"Differences\" below).")
 
 
-def _report_text(cfg: RBMPatchesConfig, data: PatchData, summary: RBMPatchesSummary,
-                 sections: list[str], wall: float, n_runs: int) -> str:
+def report_markdown(cfg: RBMPatchesConfig, data: PatchData, summary: RBMPatchesSummary,
+                    wall: float, n_runs: int) -> str:
+    """report.md's text, from the typed config, the data's statistics and the summary
+    (no file is read: the figures and CSVs it links are written by ``write_report``)."""
     st = data.stats
-    n_v = st["n_pixels"]
+    n_v = int(st["n_pixels"])
+    setups = {k: paper_setup(cfg, n_v, k) for k in cfg.schedules}
+    sections = [_schedule_section(cfg, summary.schedules[k], summary.checks[k], setups[k])
+                for k in cfg.schedules]
     training = "\n".join(f"  - `{k}`: {_schedule_title(k, cfg)}" for k in cfg.schedules)
     runs = (f"Wall time {wall:.0f} s for {count(n_runs, 'run')} "
             f"({count(len(cfg.schedules), 'schedule')} x {count(len(cfg.seeds), 'seed')}, "
@@ -413,7 +643,7 @@ stage's metrics: `metrics.csv`; aggregates: `summary.json`; checkpoints (safeten
 {chr(10).join(sections)}
 ## Differences from the paper, and why we think they arise
 
-{_differences(cfg, data, summary)}
+{_differences(cfg, data, summary, setups)}
 """
 
 

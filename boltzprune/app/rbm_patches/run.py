@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from boltzprune._validate import check_memory
 from boltzprune.app.experiment import RunContext
 from boltzprune.app.rbm_patches.config import RBMPatchesConfig
 from boltzprune.app.workers import run_phases
@@ -106,7 +107,20 @@ def load_data(cfg: RBMPatchesConfig) -> PatchData:
 
     x = make_patches(cfg.data_source, n_patches=cfg.n_patches, radius=cfg.radius,
                      seed=cfg.data_seed, cifar_dir=cfg.cifar_dir)
+    _check_sizes(cfg, x.shape[1])
     return PatchData(x, pattern_stats(x))
+
+
+def _check_sizes(cfg: RBMPatchesConfig, n_visible: int) -> None:
+    """Refuse, before the run directory exists, a model, sample set or FIM larger than the
+    memory of the run's device (float32 model and samples, two float64 FIMs of every
+    parameter pair)."""
+    n_h, n_s = cfg.n_hidden, cfg.sampling.n_samples
+    n_params = n_visible * n_h + n_visible + n_h
+    check_memory(f"n_hidden={n_h:,}", 13 * n_visible * n_h, cfg.device)
+    check_memory(f"sampling.n_samples={n_s:,}", 4 * n_s * (n_visible + n_h), cfg.device)
+    check_memory(f"n_hidden={n_h:,} (its Fisher information matrix of {n_params:,}^2 entries)",
+                 2 * 8 * n_params ** 2, cfg.device)
 
 
 def _row(schedule: str, seed: int, criterion: str, iteration: int, stage: str, rbm: RBM,
@@ -155,8 +169,8 @@ def train_initial(cfg: RBMPatchesConfig, schedule: str, seed: int, data: np.ndar
     if fim_path.exists():
         F, F_exact = (load_checkpoint(fim_path)[0][k].double()
                       for k in ("fim_sampled", "fim_exact"))
-    else:
-        F, F_exact = sampled_fim(v, h), exact_fim(rbm)
+    else:  # every figure is derived from the float32 FIM kept on disk, as on a resume
+        F, F_exact = (f.float().double() for f in (sampled_fim(v, h), exact_fim(rbm)))
     eig = fim_eigen(F, rbm.mask, k=10)
     eig_exact = fim_eigen(F_exact, rbm.mask, k=10)
     if not fim_path.exists():

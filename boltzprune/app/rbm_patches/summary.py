@@ -4,6 +4,7 @@ criterion, and the checks of the paper's qualitative pattern, from the typed res
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,8 +13,8 @@ from boltzprune.app.rbm_patches.config import RBMPatchesConfig
 from boltzprune.app.rbm_patches.run import SeedResult, StageRow
 
 __all__ = ["CriterionSummary", "FIMSummary", "ScheduleSummary", "PatternChecks",
-           "RBMPatchesSummary", "summarise", "check_pattern", "FI_CRITERIA", "BASELINES",
-           "N_EIGENVALUES"]
+           "RBMPatchesSummary", "summarise", "check_pattern", "units_pattern", "FI_CRITERIA",
+           "BASELINES", "N_EIGENVALUES"]
 
 FI_CRITERIA = ("variance", "heuristic", "eigenvector")
 BASELINES = ("abs_w", "random")
@@ -74,9 +75,14 @@ class PatternChecks:
 
     fi_criteria: tuple[str, ...]  # the FI criteria that were run (variance, heuristic, ...)
     baselines: tuple[str, ...]  # the baselines that were run (abs_w, random)
+    n_cuts: int  # the last cut, after which final_units_mean is taken
     final_units_mean: dict[str, float]  # hidden units left after the last cut
-    # every FI criterion leaves fewer units than every baseline (None: either group not run)
+    # after the last cut, every FI criterion leaves fewer hidden units than every baseline
+    # (None: either group not run)
     fi_fewer_units_than_baselines: bool | None
+    # after the last cut, anti-FI leaves more hidden units than every FI criterion (None:
+    # anti_fi or all FI criteria not run)
+    anti_fi_more_units_than_fi: bool | None
     worst_drop_per_iteration: tuple[str, ...]  # the criterion whose cut k lowered ll most
     worst_mean_drop: str  # the criterion whose cuts lowered ll most on average
     anti_fi_worst_drop: bool | None  # worst_mean_drop is anti_fi (None: anti_fi not run)
@@ -129,21 +135,35 @@ def _fim_summary(results: list[SeedResult]) -> FIMSummary:
         n_samples=results[0].fim.n_samples)
 
 
+def units_pattern(units: Mapping[str, float]) -> tuple[bool | None, bool | None]:
+    """The paper's two findings on hidden units, tested on the units left after one cut by
+    criterion (ours, or the paper's Table 1 column): whether every FI criterion leaves fewer
+    than every baseline, and whether anti-FI leaves more than every FI criterion (None:
+    a group needed was not run)."""
+    fi = [units[c] for c in FI_CRITERIA if c in units]
+    base = [units[c] for c in BASELINES if c in units]
+    fewer = max(fi) < min(base) if fi and base else None
+    anti = units["anti_fi"] > max(fi) if fi and "anti_fi" in units else None
+    return fewer, anti
+
+
 def check_pattern(s: ScheduleSummary) -> PatternChecks:
-    """The paper's qualitative pattern, tested on one schedule's numbers: FI criteria
-    disconnect more hidden units than |w| and random; anti-FI damages the likelihood most."""
+    """The paper's qualitative pattern, tested on one schedule's numbers after the last
+    cut: FI criteria disconnect more hidden units than |w| and random, and than anti-FI;
+    anti-FI damages the likelihood most."""
     crit = s.criteria
     final = {c: v.units_mean[-1] for c, v in crit.items()}
     fi = tuple(c for c in FI_CRITERIA if c in crit)
     base = tuple(c for c in BASELINES if c in crit)
-    fewer = max(final[c] for c in fi) < min(final[c] for c in base) if fi and base else None
+    fewer, anti_more = units_pattern(final)
     drops = {c: v.ll_drop_mean for c, v in crit.items()}
     n_cuts = len(next(iter(drops.values())))
     worst_per_iter = tuple(min(drops, key=lambda c, k=k: drops[c][k]) for k in range(n_cuts))
     mean_drop = {c: float(np.mean(v)) for c, v in drops.items()}
     worst = min(mean_drop, key=mean_drop.__getitem__)
-    return PatternChecks(fi_criteria=fi, baselines=base, final_units_mean=final,
-                         fi_fewer_units_than_baselines=fewer,
+    return PatternChecks(fi_criteria=fi, baselines=base, n_cuts=n_cuts,
+                         final_units_mean=final, fi_fewer_units_than_baselines=fewer,
+                         anti_fi_more_units_than_fi=anti_more,
                          worst_drop_per_iteration=worst_per_iter, worst_mean_drop=worst,
                          anti_fi_worst_drop=worst == "anti_fi" if "anti_fi" in crit else None)
 
