@@ -18,7 +18,8 @@ from boltzprune.io import load_checkpoint, save_rbm
 from boltzprune.models import init_rbm
 from boltzprune.pruning import n_to_remove, prune_mask
 
-FAST = settings(max_examples=60, deadline=None,
+# BOLTZPRUNE_EXAMPLES=5000 for a longer hunt than the default run's 60 examples a test
+FAST = settings(max_examples=int(os.environ.get("BOLTZPRUNE_EXAMPLES", "60")), deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 shapes = st.tuples(st.integers(1, 8), st.integers(1, 8))
@@ -125,3 +126,115 @@ def test_full_disk_stops_with_a_clear_error_and_keeps_earlier_files(tmp_path, mo
         save_rbm(good, rbm)  # an overwrite that fails leaves the old file intact
     assert good.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stage1.safetensors"]
+
+
+# --- the configuration layer and the loaders: nothing but the package's errors ------------
+
+def _setting_keys():
+    from boltzprune.app.configio import _leaf_paths, config_to_dict
+    from boltzprune.app.dbm_mnist.config import DBMMnistConfig
+    from boltzprune.app.rbm_patches.config import RBMPatchesConfig
+
+    return {cls: _leaf_paths(config_to_dict(cls())) for cls in (RBMPatchesConfig,
+                                                                 DBMMnistConfig)}
+
+
+_KEYS = _setting_keys()
+# values as a user might type them after KEY=: numbers of any size and sign, NaN and inf,
+# booleans, strings, lists and inline tables, and arbitrary text
+_VALUE_TEXT = st.one_of(
+    st.integers(-10**12, 10**12).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(
+        lambda x: {"nan": "nan", "inf": "inf", "-inf": "-inf"}.get(str(x), repr(x))),
+    st.sampled_from(["true", "false", '"x"', "[]", "[0, 1]", "[1, 1]", "{}", '{ a = 1 }',
+                     "[0.5, -1]", '""', "1e400", "-0", "0x10"]),
+    st.text(max_size=12),
+)
+
+
+@FAST
+@given(data=st.data(), n=st.integers(1, 4))
+def test_random_set_overrides_give_a_config_or_a_package_error(data, n):
+    """Random --set KEY=VALUE over the experiments' own keys (and random keys) build a
+    valid config or raise a BoltzpruneError, never anything else."""
+    from boltzprune.app.configio import build_config
+    from boltzprune.errors import BoltzpruneError
+
+    cls = data.draw(st.sampled_from(sorted(_KEYS, key=lambda c: c.__name__)))
+    keys = st.one_of(st.sampled_from(_KEYS[cls]), st.text(max_size=10))
+    overrides = [f"{data.draw(keys)}={data.draw(_VALUE_TEXT)}" for _ in range(n)]
+    try:
+        cfg = build_config(cls, {}, overrides)
+    except BoltzpruneError:
+        return
+    assert isinstance(cfg, cls)
+
+
+@FAST
+@given(data=st.data(), n=st.integers(1, 4))
+def test_random_config_files_give_a_config_or_a_package_error(data, n, tmp_path):
+    """TOML files of random settings and values, and files of random text, build a valid
+    config or raise a BoltzpruneError."""
+    from boltzprune.app.configio import config_from_source
+    from boltzprune.app.rbm_patches.config import RBMPatchesConfig
+    from boltzprune.errors import BoltzpruneError
+
+    keys = st.one_of(st.sampled_from(_KEYS[RBMPatchesConfig]),
+                     st.from_regex(r"[a-z_]{1,8}", fullmatch=True))
+    lines = [f"{data.draw(keys)} = {data.draw(_VALUE_TEXT)}" for _ in range(n)]
+    text = data.draw(st.one_of(st.just("\n".join(lines)), st.text(max_size=60)))
+    path = tmp_path / "c.toml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        cfg = config_from_source("rbm-patches", RBMPatchesConfig, str(path))
+    except BoltzpruneError:
+        return
+    assert isinstance(cfg, RBMPatchesConfig)
+
+
+@FAST
+@given(data=st.data())
+def test_damaged_checkpoints_are_refused_or_read_unchanged(data, tmp_path):
+    """A real checkpoint with random bytes changed, cut or appended is refused with a
+    BadFileError, or (a change in the header's padding) read back unchanged."""
+    from boltzprune.io import load_rbm
+
+    path = tmp_path / "m.safetensors"
+    rbm = init_rbm(5, 3, generator=torch.Generator().manual_seed(0))
+    save_rbm(path, rbm, {"criterion": "variance"})
+    raw = bytearray(path.read_bytes())
+    how = data.draw(st.sampled_from(["flip", "cut", "append"]))
+    if how == "flip":
+        for _ in range(data.draw(st.integers(1, 4))):
+            i = data.draw(st.integers(0, len(raw) - 1))
+            raw[i] ^= data.draw(st.integers(1, 255))
+    elif how == "cut":
+        raw = raw[:data.draw(st.integers(0, len(raw) - 1))]
+    else:
+        raw += data.draw(st.binary(min_size=1, max_size=32))
+    path.write_bytes(bytes(raw))
+    try:
+        back, meta = load_rbm(path)
+    except BadFileError:
+        return
+    assert torch.equal(back.W, rbm.W) and meta.get("criterion") == "variance"
+
+
+@FAST
+@given(raw=st.binary(max_size=200), suffix=st.sampled_from([".npy", ".npz", ".csv", ".json"]))
+def test_data_and_json_loaders_on_random_bytes(raw, suffix, tmp_path):
+    """Random bytes named as any file type the loaders read: a BadFileError, an
+    InvalidInputError or data."""
+    from boltzprune.data import read_array_data
+    from boltzprune.errors import BoltzpruneError
+    from boltzprune.io import read_json
+
+    path = tmp_path / f"x{suffix}"
+    path.write_bytes(raw)
+    try:
+        if suffix == ".json":
+            read_json(path)
+        else:
+            read_array_data(path)
+    except BoltzpruneError:
+        pass

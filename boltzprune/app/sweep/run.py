@@ -33,6 +33,7 @@ from boltzprune.app.configio import (
     set_value,
 )
 from boltzprune.app.experiments import EXPERIMENTS
+from boltzprune.app.runs import RunLock
 from boltzprune.errors import BoltzpruneError, InvalidInputError
 from boltzprune.io import read_json, write_json
 
@@ -222,7 +223,10 @@ def _client(scheduler: str | None, n_workers: int):
 
 
 def _execute(sweep: SweepConfig, todo: list[SweepPoint], runs_dir: Path, status: dict,
-             status_path: Path, scheduler: str | None, progress: bool) -> None:
+             status_path: Path, scheduler: str | None, progress: bool,
+             order: list[str]) -> None:
+    """Run ``todo`` on Dask; ``status.json`` is rewritten as each run ends, its runs in
+    the grid's ``order`` (not the order they happened to finish in)."""
     from distributed import as_completed
     from tqdm.auto import tqdm
 
@@ -240,7 +244,9 @@ def _execute(sweep: SweepConfig, todo: list[SweepPoint], runs_dir: Path, status:
             except Exception as e:  # a failed run is recorded, the others go on
                 status[p.run_id] = {"state": "failed", "error": f"{type(e).__name__}: {e}"}
             status[p.run_id]["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
-            write_json(status_path, status)
+            rank = {rid: i for i, rid in enumerate(order)}
+            write_json(status_path, dict(sorted(status.items(),
+                                                key=lambda kv: rank.get(kv[0], len(rank)))))
             bar.update(1)
     finally:
         bar.close()
@@ -254,8 +260,6 @@ def run_sweep(sweep: SweepConfig, out: str | Path | None = None, *,
     """Run every point of the grid not finished before, on a local Dask cluster of
     ``sweep.workers`` processes or on the cluster whose scheduler is at ``scheduler`` (its
     workers must see ``out``: a shared filesystem), then write the summary."""
-    from boltzprune.app.sweep.report import write_sweep_report
-
     points = plan_points(sweep)  # every config checked before anything starts
     if out is None:
         out = Path("runs") / f"sweep-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
@@ -263,6 +267,18 @@ def run_sweep(sweep: SweepConfig, out: str | Path | None = None, *,
     # every run's resolved config is compared on a rerun, so that a changed base file or
     # shipped config is noticed; the number of workers changes no result and may differ
     _open_sweep_dir(out, sweep_record(sweep, points))
+    lock = RunLock(out)  # one sweep writes status.json; each run locks its own directory
+    lock.acquire()
+    try:
+        return _sweep(sweep, points, out, scheduler, progress)
+    finally:
+        lock.release()
+
+
+def _sweep(sweep: SweepConfig, points: list[SweepPoint], out: Path, scheduler: str | None,
+           progress: bool) -> SweepOutcome:
+    from boltzprune.app.sweep.report import write_sweep_report
+
     status_path = out / "status.json"
     status: dict[str, Any] = read_json(status_path) if status_path.is_file() else {}
     runs_dir = out / "runs"
@@ -274,7 +290,8 @@ def run_sweep(sweep: SweepConfig, out: str | Path | None = None, *,
     skipped = [p.run_id for p in points if finished(p)]
     todo = [p for p in points if not finished(p)]
     if todo:
-        _execute(sweep, todo, runs_dir, status, status_path, scheduler, progress)
+        _execute(sweep, todo, runs_dir, status, status_path, scheduler, progress,
+                 [p.run_id for p in points])
     done = [p.run_id for p in todo if status[p.run_id]["state"] == "done"]
     failed = {p.run_id: status[p.run_id]["error"] for p in todo
               if status[p.run_id]["state"] == "failed"}
