@@ -30,13 +30,18 @@ def check_positive_int(name: str, value: object, *, minimum: int = 1) -> int:
     return int(value)
 
 
+def _number(name: str, value: object, wanted: str = "a number") -> float:
+    """``value`` as a float; a bool or a non-number is an InvalidTypeError."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise InvalidTypeError(f"{name} must be {wanted}, got {value!r}")
+    return float(value)
+
+
 def check_fraction(name: str, value: object, *, closed: bool = False,
                    zero: bool = False) -> float:
     """A number in (0, 1); with ``closed`` in [0, 1]; with ``zero`` in [0, 1)."""
     span = "[0, 1]" if closed else "[0, 1)" if zero else "(0, 1)"
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise InvalidTypeError(f"{name} must be a number in {span}, got {value!r}")
-    v = float(value)
+    v = _number(name, value, f"a number in {span}")
     ok = (0.0 <= v <= 1.0) if closed else (0.0 <= v < 1.0) if zero else (0.0 < v < 1.0)
     if not ok or math.isnan(v):
         raise InvalidInputError(f"{name} must be in {span}, got {value}")
@@ -44,9 +49,7 @@ def check_fraction(name: str, value: object, *, closed: bool = False,
 
 
 def check_positive_float(name: str, value: object, *, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise InvalidTypeError(f"{name} must be a number, got {value!r}")
-    v = float(value)
+    v = _number(name, value)
     if math.isnan(v) or math.isinf(v) or v < 0 or (v == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise InvalidInputError(f"{name} must be a finite number {bound}, got {value}")
@@ -151,9 +154,7 @@ def check_device(name: str, device: object) -> torch.device:
 
 def check_finite(name: str, value: object) -> float:
     """A finite real number (any sign)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise InvalidTypeError(f"{name} must be a number, got {value!r}")
-    v = float(value)
+    v = _number(name, value)
     if not math.isfinite(v):
         raise InvalidInputError(f"{name} must be a finite number, got {value}")
     return v
@@ -168,11 +169,12 @@ def check_generator(name: str, generator: object) -> torch.Generator:
 
 
 def available_memory(device: str | torch.device = "cpu") -> int:
-    """Bytes free for new allocations on ``device``: the GPU's free memory for CUDA, the
-    machine's available memory otherwise."""
+    """Bytes free for new allocations on ``device``: for CUDA the GPU's free memory plus
+    what torch's caching allocator holds unused, the machine's available memory otherwise."""
     dev = torch.device(device)
     if dev.type == "cuda":
-        return int(torch.cuda.mem_get_info(dev)[0])
+        cached = torch.cuda.memory_reserved(dev) - torch.cuda.memory_allocated(dev)
+        return int(torch.cuda.mem_get_info(dev)[0] + cached)
     import psutil
 
     return int(psutil.virtual_memory().available)

@@ -20,7 +20,7 @@ from boltzprune._validate import (
     check_positive_int,
 )
 from boltzprune.errors import InvalidInputError
-from boltzprune.models.rbm import RBM
+from boltzprune.models.rbm import INIT_BYTES_PER_WEIGHT, RBM
 from boltzprune.seeding import normal, uniform
 
 __all__ = ["DBM", "init_dbm", "MeanFieldConfig", "MEAN_FIELD_CHECK_EVERY"]
@@ -216,7 +216,8 @@ def init_dbm(sizes: list[int], *, generator: torch.Generator, weight_std: float 
     visible_bias = check_finite("visible_bias", visible_bias)
     hidden_bias = check_finite("hidden_bias", hidden_bias)
     check_memory(f"layer sizes {sizes}",
-                 13 * sum(a * b for a, b in zip(sizes, sizes[1:], strict=False)))
+                 INIT_BYTES_PER_WEIGHT * sum(a * b for a, b in zip(sizes, sizes[1:],
+                                                                  strict=False)))
     masks = masks or [None] * (len(sizes) - 1)
     if len(masks) != len(sizes) - 1:
         raise InvalidInputError(f"masks must have {len(sizes) - 1} entries, got {len(masks)}")

@@ -129,6 +129,10 @@ class RBM:
         return -(h @ self.b_h) - F.softplus(h @ self.W.T + self.b_v).sum(-1)
 
 
+#: Peak bytes a weight while ``init_rbm`` builds a model: bool mask, float32 draws, weights.
+INIT_BYTES_PER_WEIGHT = 13
+
+
 def init_rbm(
     n_visible: int,
     n_hidden: int,
@@ -155,8 +159,8 @@ def init_rbm(
     weight_std = check_positive_float("weight_std", weight_std, allow_zero=True)
     hidden_bias = check_finite("hidden_bias", hidden_bias)
     visible_bias = check_finite("visible_bias", visible_bias)
-    # the mask, the draws and the weights: 13 bytes a weight while they are built
-    check_memory(f"n_visible x n_hidden = {n_visible} x {n_hidden}", 13 * n_visible * n_hidden)
+    check_memory(f"n_visible x n_hidden = {n_visible} x {n_hidden}",
+                 INIT_BYTES_PER_WEIGHT * n_visible * n_hidden)
     if mask is None:
         mask = torch.ones(n_visible, n_hidden, dtype=torch.bool)
     mask = check_mask("mask", mask, (n_visible, n_hidden)).cpu()  # built on the CPU; .to()

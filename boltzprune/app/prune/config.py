@@ -8,11 +8,11 @@ well under a minute on two cores; the paper's own settings are noted beside each
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from boltzprune._validate import (
     check_choice,
+    check_finite,
     check_fraction,
     check_positive_float,
     check_positive_int,
@@ -127,10 +127,7 @@ class PruneDataConfig(RunConfig):
                 raise InvalidInputError(f"a DBM needs two or more hidden layers: hidden must "
                                         f"hold two or more sizes, got {list(self.hidden)}")
         check_positive_float("weight_std", self.weight_std, allow_zero=True)
-        if isinstance(self.hidden_bias, bool) or not isinstance(self.hidden_bias, int | float):
-            raise InvalidTypeError(f"hidden_bias must be a number, got {self.hidden_bias!r}")
-        if not math.isfinite(self.hidden_bias):
-            raise InvalidInputError(f"hidden_bias must be finite, got {self.hidden_bias}")
+        check_finite("hidden_bias", self.hidden_bias)
         for name, value, cls in (("training", self.training, TrainConfig),
                                  ("pretraining", self.pretraining, TrainConfig),
                                  ("joint", self.joint, DBMTrainConfig),

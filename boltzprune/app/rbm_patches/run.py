@@ -27,7 +27,7 @@ from boltzprune.fisher.exact import exact_fim
 from boltzprune.fisher.full import fim_eigen, sampled_fim
 from boltzprune.fisher.stats import parameter_blocks
 from boltzprune.io import load_checkpoint, load_model, save_checkpoint, save_model, write_json
-from boltzprune.models.rbm import RBM, init_rbm
+from boltzprune.models.rbm import INIT_BYTES_PER_WEIGHT, RBM, init_rbm
 from boltzprune.pruning.pipeline import PruneConfig, PruneRound, prune_retrain, shared_samples
 from boltzprune.seeding import stage_generator
 from boltzprune.training.cd import train_rbm
@@ -117,7 +117,7 @@ def _check_sizes(cfg: RBMPatchesConfig, n_visible: int) -> None:
     parameter pair)."""
     n_h, n_s = cfg.n_hidden, cfg.sampling.n_samples
     n_params = n_visible * n_h + n_visible + n_h
-    check_memory(f"n_hidden={n_h:,}", 13 * n_visible * n_h, cfg.device)
+    check_memory(f"n_hidden={n_h:,}", INIT_BYTES_PER_WEIGHT * n_visible * n_h, cfg.device)
     check_memory(f"sampling.n_samples={n_s:,}", 4 * n_s * (n_visible + n_h), cfg.device)
     check_memory(f"n_hidden={n_h:,} (its Fisher information matrix of {n_params:,}^2 entries)",
                  2 * 8 * n_params ** 2, cfg.device)
