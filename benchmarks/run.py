@@ -4,8 +4,10 @@
 
 Prints a table and writes JSON. Every ratio compares two things timed in this process tree
 on this machine: our CD-1 against scikit-learn's BernoulliRBM and against the machine's
-float32 GEMM rate, our online updates against a plain NumPy loop, and so on. --quick skips
-the two end-to-end experiment runs (several minutes).
+float32 GEMM rate, our online updates against a plain NumPy loop, the time to first output
+of every command against the bare interpreter's start (and the 1-second target), and so on.
+--quick skips the two end-to-end experiment runs (several minutes); --startup runs the
+time-to-first-output row alone and merges it into the JSON file.
 
     python benchmarks/run.py --device cuda [--out benchmarks/results_gpu.json] [--quick]
 
@@ -28,9 +30,11 @@ check the code path on a machine without a GPU.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -231,6 +235,94 @@ def experiment(args: list[str]) -> dict:
         out = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], check=True,
                              capture_output=True, text=True).stdout
     return {"command": "boltzprune " + " ".join(args), **json.loads(out.strip().splitlines()[-1])}
+
+
+def _first_output_s(cmd: list[str], cwd: str) -> float:
+    """Seconds from starting ``cmd`` to its first byte on stdout or stderr; the process
+    group is then killed."""
+    import selectors
+    import signal
+
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    sel.register(proc.stderr, selectors.EVENT_READ)
+    try:
+        while True:
+            ready = sel.select(timeout=60)
+            if not ready:
+                raise RuntimeError(f"no output in 60 s: {' '.join(cmd)}")
+            if any(os.read(key.fileobj.fileno(), 1) for key, _ in ready):
+                return time.perf_counter() - t
+            if proc.poll() is not None:
+                raise RuntimeError(f"exited without output: {' '.join(cmd)}")
+    finally:
+        sel.close()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def first_output(repeat: int = 5) -> dict:
+    """Time to first output of every command (median of ``repeat`` starts, the installed
+    console script, in a fresh folder), beside the bare interpreter's start
+    (``python -c "print()"``) measured the same way and the 1-second target; the run
+    commands are killed once they have said something. The finished-run row reruns a
+    finished tiny run, and its time is the whole answer."""
+    script = Path(sys.executable).with_name("boltzprune")
+    exe = [str(script)] if script.exists() else [sys.executable, "-m", "boltzprune"]
+    with tempfile.TemporaryDirectory() as d:
+        np.save(f"{d}/data.npy", (np.random.default_rng(0).random((200, 16)) > 0.5)
+                .astype(np.uint8))
+        Path(f"{d}/sweep.toml").write_text(
+            'experiment = "rbm-patches"\n[settings]\nn_patches = 500\n'
+            '[grid]\nseeds = [0, 1]\n')
+        tiny = ["rbm-patches", "--seeds", "0", "--schedules", "authors_code", "--criteria",
+                "random", "--iterations", "1", "--n-patches", "500", "--fi-samples", "100",
+                "--chains", "10", "--burn-in", "2", "--thin", "1", "--workers", "1",
+                "--no-progress", "--out", "finished"]
+        subprocess.run([*exe, *tiny], cwd=d, check=True, capture_output=True)
+        commands = {
+            "--version": ["--version"], "--help": ["--help"],
+            **{f"{c} --help": [c, "--help"] for c in
+               ("rbm-patches", "dbm-mnist", "prune", "sweep", "configs", "patch-stats")},
+            "configs": ["configs"], "configs rbm-demo": ["configs", "rbm-demo"],
+            "rbm-patches --config rbm-demo": ["rbm-patches", "--config", "rbm-demo",
+                                              "--out", "r1"],
+            "dbm-mnist": ["dbm-mnist", "--out", "r2"],
+            "prune data.npy": ["prune", "data.npy", "--out", "r3"],
+            "sweep sweep.toml": ["sweep", "sweep.toml", "--out", "r4"],
+            "patch-stats": ["patch-stats", "--n-patches", "1000"],
+            "rerun of a finished run (whole answer)": tiny,
+        }
+        base = statistics.median(_first_output_s([sys.executable, "-c", "print()"], d)
+                                 for _ in range(repeat))
+        rows = []
+        for name, argv in commands.items():
+            if name.startswith("rerun"):
+                times = []
+                for _ in range(repeat):
+                    t = time.perf_counter()
+                    subprocess.run([*exe, *argv], cwd=d, check=True, capture_output=True)
+                    times.append(time.perf_counter() - t)
+            else:
+                times = [_first_output_s([*exe, *argv], d) for _ in range(repeat)]
+            med = statistics.median(times)
+            rows.append({"command": "boltzprune " + name, "first_output_s": med,
+                         "ratio_vs_python_start": med / base, "ratio_vs_1s_target": med})
+    return {"python_start_s": base, "rows": rows}
+
+
+def _print_first_output(res: dict) -> None:
+    print(f"time to first output (median of 5; bare python start "
+          f"{res['python_start_s'] * 1e3:.0f} ms) | s | x python start | of the 1 s target")
+    for r in res["rows"]:
+        print(f"  {r['command']:<52} | {r['first_output_s']:.2f} | "
+              f"{r['ratio_vs_python_start']:>5.1f} | {r['ratio_vs_1s_target']:.0%}")
 
 
 # -- GPU rows (--device cuda): each of ours beside a plain-PyTorch loop of the same update ----
@@ -577,6 +669,8 @@ def main() -> None:
     p.add_argument("--quick", action="store_true", help="skip the end-to-end experiments")
     p.add_argument("--device", default="cpu",
                    help="cpu (default): the CPU rows; cuda: the GPU rows instead")
+    p.add_argument("--startup", action="store_true",
+                   help="only the time-to-first-output row, merged into the JSON file")
     p.add_argument("--smoke", action="store_true",
                    help="the GPU rows at tiny sizes on --device (cpu works), to check they run")
     a = p.parse_args()
@@ -587,6 +681,13 @@ def main() -> None:
         a.out = str(ROOT / "benchmarks" / ("results_gpu.json" if gpu else "results.json"))
     if a.device != "cpu" or a.smoke:
         return gpu_section(a)
+    if a.startup:  # this row alone, into the existing results
+        res = json.loads(Path(a.out).read_text()) if Path(a.out).is_file() else {}
+        res["first_output"] = first_output()
+        Path(a.out).write_text(json.dumps(res, indent=2) + "\n")
+        _print_first_output(res["first_output"])
+        print(f"written: {a.out}")
+        return None
     res: dict = {"machine": {"cpus": os.cpu_count(), "torch": torch.__version__,
                              "torch_threads": torch.get_num_threads()}}
     res["gemm_gflops"] = gemm_rate()
@@ -595,6 +696,7 @@ def main() -> None:
     res["dbm"] = dbm_parts()
     res["masked_products"] = masked_products()
     res["dbm_minibatch"] = dbm_online_vs_minibatch()
+    res["first_output"] = first_output()
     if not a.quick:
         res["rbm_experiment"] = experiment(["rbm-patches", "--seeds", "0", "--schedules", "paper",
                                             "--workers", "2"])
@@ -621,6 +723,7 @@ def main() -> None:
     for r in res["dbm_minibatch"]:
         print(f"  {r['batch_size']:>5} | {r['seconds_per_60k_epoch']:.1f} | "
               f"{r['speedup_vs_online']:.0f}")
+    _print_first_output(res["first_output"])
     for k in ("rbm_experiment", "dbm_experiment"):
         if k in res:
             print(f"{k}: {res[k]['wall_s']:.0f} s, peak RSS of the largest process "

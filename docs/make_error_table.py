@@ -29,6 +29,9 @@ class _Payload:
         return (os.system, ("true",))
 
 
+_STATUS = re.compile(r"boltzprune [a-z-]+: (checking the settings|reading )")
+
+
 def _cli(args: list[str]) -> tuple[int, str]:
     from boltzprune.app.cli import main
 
@@ -38,7 +41,8 @@ def _cli(args: list[str]) -> tuple[int, str]:
             code = main(args)
         except SystemExit as e:  # argparse errors
             code = e.code
-    lines = [ln for ln in err.getvalue().strip().splitlines() if ln.strip()]
+    lines = [ln for ln in err.getvalue().strip().splitlines()
+             if ln.strip() and not _STATUS.match(ln)]  # status lines say what is starting
     usage = bool(lines) and lines[0].startswith("usage:")  # argparse: usage, then one line
     if not lines or (not usage and len(lines) != 1):
         raise RuntimeError(f"boltzprune {' '.join(args)}: expected one line on stderr, got "

@@ -58,11 +58,22 @@ def test_existing_run_dir_is_not_overwritten(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
 
 
+def test_device_without_gpu_is_one_line_exit_2(capsys):
+    """--device is checked where the config is built (parsing imports no torch)."""
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("torch sees a CUDA GPU here")
+    assert main(["rbm-patches", "--device", "cuda", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "CUDA" in err and "device" in err
+
+
 def test_argparse_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as e:
-        main(["rbm-patches", "--device", "cuda"])
+        main(["rbm-patches", "--workers", "two"])
     assert e.value.code == 2
-    assert "CUDA" in capsys.readouterr().err
+    assert "--workers" in capsys.readouterr().err
 
 
 def test_patch_stats_with_cifar(tmp_path, capsys):

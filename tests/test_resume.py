@@ -196,4 +196,4 @@ def test_resume_flag_and_config_mismatch(tmp_path, capsys):
     capsys.readouterr()
     assert main([*small, "--fraction", "0.4", "--out", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "another configuration (differs in fraction)" in err
+    assert "other settings (it differs in fraction)" in err

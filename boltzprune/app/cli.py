@@ -18,29 +18,22 @@ from boltzprune import __version__
 __all__ = ["main"]
 
 
-def _device(value: str) -> str:
-    from boltzprune._validate import check_device
-    from boltzprune.errors import BoltzpruneError
-
-    try:
-        check_device("device", value)
-    except BoltzpruneError as e:  # argparse names the option itself
-        raise argparse.ArgumentTypeError(str(e).removeprefix("device: ")) from None
-    return value
-
-
 def _run_options(p: argparse.ArgumentParser, experiment) -> None:
     """Options every experiment command shares: device, workers, output, config, resume."""
     defaults = experiment.config_type()
-    p.add_argument("--device", type=_device, default=None,
+    p.add_argument("--device", default=None,
                    help=f"torch device, e.g. cpu, cuda, or auto (CUDA when torch sees a GPU) "
                         f"(default: {defaults.device}); also applies with --config")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help=f"parallel processes over {experiment.parallel_over} (default: "
                         f"{defaults.workers}); also applies with --config")
     p.add_argument("--out", default=None, metavar="DIR",
-                   help=f"run directory to create (default: runs/{experiment.name}-<time>)")
-    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+                   help=f"run directory (default: runs/{experiment.name}-<digest>, or "
+                        "runs/<config>-<digest> with a shipped --config, <digest> naming the "
+                        "settings: the same settings reuse their folder, others get their "
+                        "own)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="hide progress bars and status lines")
     p.add_argument("--config", default=None, metavar="NAME|FILE",
                    help="a config file shipped with boltzprune (list them with `boltzprune "
                         "configs`) or your own TOML file with the experiment's settings "
@@ -101,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
                     "See docs/sweeps.md for the file format.")
     sw.add_argument("config", metavar="SWEEP.toml", help="the sweep file")
     sw.add_argument("--out", default=None, metavar="DIR",
-                    help="sweep directory (default: runs/sweep-<time>); reuse it to retry")
+                    help="sweep directory (default: runs/sweep-<digest>, <digest> naming the "
+                         "sweep: rerunning the same sweep reuses it and retries)")
     sw.add_argument("--scheduler", default=None, metavar="ADDRESS",
                     help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (its "
                          "workers must see --out); default: a local cluster")
@@ -132,6 +126,8 @@ def _configs(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    if not args.no_progress:  # before the slow imports (Dask, the experiments)
+        print(f"boltzprune sweep: reading {args.config}", file=sys.stderr, flush=True)
     import dataclasses
 
     from boltzprune._validate import check_positive_int
@@ -156,15 +152,27 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _experiment(args: argparse.Namespace) -> int:
-    """Build the config from --resume (the run's config.json), --config (a shipped config or
-    a TOML file) or the flags, with --device, --workers, --plugin and --set; run the
-    experiment and print the report's path."""
+    """Build the config (``_experiment_config``), answer at once for a finished run, or run
+    the experiment and print the report's path."""
+    from boltzprune.app.runs import run_experiment
 
+    exp, cfg, out, label = _experiment_config(args)
+    report = run_experiment(exp, cfg, out, progress=not args.no_progress,
+                            restart=args.restart, rewrite_report=bool(args.resume),
+                            label=label)
+    print(f"report: {report}\n        {report.with_suffix('.html')} (self-contained, for a "
+          "browser)")
+    return 0
+
+
+def _experiment_config(args: argparse.Namespace):
+    """(experiment, config, --out, label of the default run folder) from --resume (the
+    run's config.json), --config (a shipped config or a TOML file) or the flags, with
+    --device, --workers, --plugin and --set. Nothing is run or written."""
     import dataclasses
 
-    from boltzprune.app.configio import build_config, config_from_source
+    from boltzprune.app.configio import build_config, config_from_source, shipped_names
     from boltzprune.app.experiments import EXPERIMENTS
-    from boltzprune.app.runs import run_experiment
     from boltzprune.errors import InvalidInputError
 
     exp = EXPERIMENTS[args.command]
@@ -177,32 +185,28 @@ def _experiment(args: argparse.Namespace) -> int:
         if extra:
             raise InvalidInputError(f"--resume continues a run with its stored configuration: "
                                     f"drop {', '.join(_flag(args, d) for d in extra)}")
-        cfg, out = _resumed_config(exp, args.resume), args.resume
-    else:
-        settings = sorted(given - _NOT_SETTINGS) if args.config else []
-        if settings:
-            d = settings[0]
-            hint = (f"--set {d}={_toml_value(getattr(args, d, None))}"
-                    if d in {f.name for f in dataclasses.fields(exp.config_type)}
-                    else "--set KEY=VALUE with the file's key for it")
-            raise InvalidInputError(f"{_flag(args, d)} does not apply with --config (the file "
-                                    f"gives the settings): drop it or give it as {hint}")
-        explicit = {k: v for k, v in (("device", args.device), ("workers", args.workers))
-                    if v is not None}
-        if args.config:  # the file's settings, then --set (which may complete them)
-            extra = {**explicit, **({"plugins": plugins} if plugins else {})}
-            cfg = config_from_source(exp.name, exp.config_type, args.config, args.overrides,
-                                     extra)
-        else:  # the flags' settings, then --set, then the config is built once
-            args.plugins = tuple(plugins)
-            cfg = build_config(exp.config_type, {**exp.config_from_args(args), **explicit},
-                               args.overrides)
-        out = args.out
-    report = run_experiment(exp, cfg, out, progress=not args.no_progress,
-                            restart=args.restart)
-    print(f"report: {report}\n        {report.with_suffix('.html')} (self-contained, for a "
-          "browser)")
-    return 0
+        return exp, _resumed_config(exp, args.resume), args.resume, exp.name
+    settings = sorted(given - _NOT_SETTINGS) if args.config else []
+    if settings:
+        d = settings[0]
+        hint = (f"--set {d}={_toml_value(getattr(args, d, None))}"
+                if d in {f.name for f in dataclasses.fields(exp.config_type)}
+                else "--set KEY=VALUE with the file's key for it")
+        raise InvalidInputError(f"{_flag(args, d)} does not apply with --config (the file "
+                                f"gives the settings): drop it or give it as {hint}")
+    explicit = {k: v for k, v in (("device", args.device), ("workers", args.workers))
+                if v is not None}
+    if args.config:  # the file's settings, then --set (which may complete them)
+        extra = {**explicit, **({"plugins": plugins} if plugins else {})}
+        cfg = config_from_source(exp.name, exp.config_type, args.config, args.overrides,
+                                 extra)
+        label = args.config if args.config in shipped_names() else exp.name
+    else:  # the flags' settings, then --set, then the config is built once
+        args.plugins = tuple(plugins)
+        cfg = build_config(exp.config_type, {**exp.config_from_args(args), **explicit},
+                           args.overrides)
+        label = exp.name
+    return exp, cfg, args.out, label
 
 
 # options that are not settings of the experiment's config
@@ -277,12 +281,12 @@ def _given_options(sub: argparse.ArgumentParser, argv: Sequence[str]) -> set[str
 
 
 def _patch_stats(args: argparse.Namespace) -> int:
-    from boltzprune.data import make_patches, pattern_stats
-
     sources = ["tiles", "photos"] + (["cifar"] if args.cifar_dir else [])
     cols = ("on_fraction", "all_on_fraction", "all_off_fraction", "n_distinct_patterns",
             "entropy_bits")
-    print("source  " + "  ".join(f"{c:>19}" for c in cols))
+    print("source  " + "  ".join(f"{c:>19}" for c in cols), flush=True)  # before the imports
+    from boltzprune.data import make_patches, pattern_stats
+
     for src in sources:
         s = pattern_stats(make_patches(src, args.n_patches, args.radius, seed=args.seed,
                                        cifar_dir=args.cifar_dir))
@@ -295,17 +299,26 @@ def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.Argume
     return action.choices[command]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from boltzprune.errors import BoltzpruneError
-
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The parsed command line, with the options it gives (``given``, by dest) and each
+    option's spelling (``option_names``) for messages."""
     parser = _parser()
-    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     sub = _subparser(parser, args.command)
     args.given = _given_options(sub, argv[argv.index(args.command) + 1:])
     args.option_names = {a.dest: a.option_strings[-1] for a in sub._actions
                          if a.option_strings}
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from boltzprune.errors import BoltzpruneError
+
+    args = parse_args(list(sys.argv[1:] if argv is None else argv))
     commands = {"patch-stats": _patch_stats, "configs": _configs, "sweep": _sweep}
+    if args.command not in commands and not args.no_progress:  # before any slow import
+        print(f"boltzprune {args.command}: checking the settings", file=sys.stderr,
+              flush=True)
     try:
         return commands.get(args.command, _experiment)(args)
     except BoltzpruneError as e:  # bad input, a bad file, a failed run: one line

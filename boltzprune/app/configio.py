@@ -284,7 +284,7 @@ def apply_overrides(d: dict, overrides: list[str], known: tuple[str, ...] = ()) 
         key = key.strip()
         if not sep or not key:
             raise BoltzpruneError(f"--set {item!r}: expected KEY=VALUE, e.g. "
-                                  "--set training.paper.epochs=5")
+                                  "--set iterations=2")
         set_value(out, key, _parse_value(raw.strip()), known=known)
     return out
 

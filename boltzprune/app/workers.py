@@ -193,15 +193,18 @@ def run_jobs(fn: Callable[..., Any], jobs: Sequence[tuple], *, workers: int, tic
     The first job to fail stops the others and its exception is raised as it is; a worker
     that dies (killed, out of memory) raises a one-line ``BoltzpruneError``. No worker is
     left running when this returns or raises, and none outlives this process."""
-    bar = tqdm(total=ticks_total, desc=desc, unit="stage", disable=not progress)
+    n_proc = min(workers, len(jobs))
+    where = f"{n_proc} worker processes" if n_proc > 1 else "in this process"
+    bar = tqdm(total=ticks_total, desc=f"{desc} ({where})", unit="stage",
+               disable=not progress)
     try:
-        if workers == 1 or len(jobs) == 1:
+        if n_proc == 1:
             ticks = _BarTicks(bar)
             return [_call(fn, plugins, job, ticks) for job in jobs]
         ctx = mp.get_context("spawn")
         q = ctx.SimpleQueue()
         try:
-            pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=ctx,
+            pool = ProcessPoolExecutor(n_proc, mp_context=ctx,
                                        initializer=_init_worker, initargs=(os.getpid(), q))
             ok = False
             try:

@@ -33,7 +33,7 @@ from boltzprune.app.configio import (
     set_value,
 )
 from boltzprune.app.experiments import EXPERIMENTS
-from boltzprune.app.runs import RunLock
+from boltzprune.app.runs import RunLock, default_run_dir
 from boltzprune.errors import BoltzpruneError, InvalidInputError
 from boltzprune.io import read_json, write_json
 
@@ -261,12 +261,13 @@ def run_sweep(sweep: SweepConfig, out: str | Path | None = None, *,
     ``sweep.workers`` processes or on the cluster whose scheduler is at ``scheduler`` (its
     workers must see ``out``: a shared filesystem), then write the summary."""
     points = plan_points(sweep)  # every config checked before anything starts
-    if out is None:
-        out = Path("runs") / f"sweep-{datetime.now(UTC).strftime('%Y%m%d-%H%M%S')}"
+    record = sweep_record(sweep, points)
+    if out is None:  # the same sweep reuses its folder (and so retries), others get theirs
+        out = default_run_dir("sweep", record)
     out = Path(out).resolve()
     # every run's resolved config is compared on a rerun, so that a changed base file or
     # shipped config is noticed; the number of workers changes no result and may differ
-    _open_sweep_dir(out, sweep_record(sweep, points))
+    _open_sweep_dir(out, record)
     lock = RunLock(out)  # one sweep writes status.json; each run locks its own directory
     lock.acquire()
     try:
