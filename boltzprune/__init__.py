@@ -1,42 +1,7 @@
 """boltzprune: train Restricted Boltzmann Machines and prune them with local,
 activity-based Fisher-information rules (Scholl, Rule & Hennig 2020)."""
 
-from boltzprune.errors import BoltzpruneError
-from boltzprune.evaluate import (
-    empirical_distribution,
-    exact_fit,
-    kl_divergence,
-    log_likelihood,
-    log_partition,
-    model_distribution,
-    rank_frequency,
-)
-from boltzprune.fisher import (
-    exact_fim,
-    fim_eigen,
-    heuristic_fi,
-    sampled_fim,
-    variance_fi,
-)
-from boltzprune.io import load_rbm, save_rbm
-from boltzprune.models import DBM, RBM, init_dbm, init_rbm
-from boltzprune.pruning import (
-    CriteriaRegistry,
-    ImportanceContext,
-    PruneConfig,
-    available_criteria,
-    compute_importance,
-    prune_mask,
-    prune_model,
-    prune_rbm,
-    prune_retrain,
-    register_criterion,
-    registry,
-    remove_dead_hidden,
-    remove_dead_units,
-)
-from boltzprune.sampling import Samples, SamplingConfig, sample_rbm
-from boltzprune.training import AUTHORS_CODE_RBM, PAPER_RBM, TrainConfig, train_rbm
+from boltzprune._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -85,11 +50,28 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    """``bp.PrunableRBM`` (the scikit-learn estimator), imported on first use so that
-    ``import boltzprune`` does not load scikit-learn."""
-    if name == "PrunableRBM":
-        from boltzprune.estimator import PrunableRBM
-
-        return PrunableRBM
-    raise AttributeError(f"module 'boltzprune' has no attribute {name!r}")
+# Imported on first use (boltzprune._lazy): ``import boltzprune`` loads neither torch nor
+# scikit-learn (``PrunableRBM``); ``bp.init_rbm`` imports its module then.
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "boltzprune.errors": ["BoltzpruneError"],
+    "boltzprune.estimator": ["PrunableRBM"],
+    "boltzprune.evaluate.patterns": ["empirical_distribution", "exact_fit", "kl_divergence",
+                                     "model_distribution", "rank_frequency"],
+    "boltzprune.fisher.diagonal": ["heuristic_fi", "variance_fi"],
+    "boltzprune.fisher.exact": ["exact_fim"],
+    "boltzprune.fisher.full": ["fim_eigen", "sampled_fim"],
+    "boltzprune.io": ["load_rbm", "save_rbm"],
+    "boltzprune.models.dbm": ["DBM", "init_dbm"],
+    "boltzprune.models.enumerate": ["log_likelihood", "log_partition"],
+    "boltzprune.models.rbm": ["RBM", "init_rbm"],
+    "boltzprune.pruning.criteria": ["CriteriaRegistry", "ImportanceContext",
+                                    "available_criteria", "compute_importance",
+                                    "register_criterion", "registry"],
+    "boltzprune.pruning.pipeline": ["PruneConfig", "prune_retrain"],
+    "boltzprune.pruning.step": ["prune_mask", "prune_model", "prune_rbm"],
+    "boltzprune.pruning.units": ["remove_dead_hidden", "remove_dead_units"],
+    "boltzprune.sampling.config": ["SamplingConfig"],
+    "boltzprune.sampling.gibbs": ["Samples", "sample_rbm"],
+    "boltzprune.training.cd": ["train_rbm"],
+    "boltzprune.training.config": ["AUTHORS_CODE_RBM", "PAPER_RBM", "TrainConfig"],
+})

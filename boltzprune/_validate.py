@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from boltzprune.errors import BoltzpruneError, InvalidInputError, InvalidTypeError
+
+if TYPE_CHECKING:
+    import torch
+
+# torch is imported inside the checks of tensors, generators and devices only, so that
+# configs are checked (and the command line answers) without loading it.
 
 # BoltzpruneError is re-exported for older imports; new code imports from boltzprune.errors.
 __all__ = ["BoltzpruneError", "check_positive_int", "check_fraction", "check_positive_float",
            "check_bool", "check_choice", "check_binary_matrix", "check_mask", "check_seeds",
-           "check_device", "check_finite", "check_generator", "check_memory",
+           "check_device", "check_device_name", "check_finite", "check_generator", "check_memory",
            "available_memory"]
 
 
@@ -72,6 +78,8 @@ def check_choice(name: str, value: object, choices: Iterable[str]) -> str:
 
 def check_binary_matrix(name: str, x: object, *, n_columns: int | None = None) -> torch.Tensor:
     """A 2-D tensor/array of 0s and 1s with at least one row; returned as float32 tensor."""
+    import torch
+
     if isinstance(x, np.ndarray):
         x = torch.from_numpy(np.ascontiguousarray(x))
     if not isinstance(x, torch.Tensor):
@@ -95,6 +103,8 @@ def check_binary_matrix(name: str, x: object, *, n_columns: int | None = None) -
 
 
 def check_mask(name: str, mask: object, shape: tuple[int, ...]) -> torch.Tensor:
+    import torch
+
     if isinstance(mask, np.ndarray):
         mask = torch.from_numpy(mask)
     if not isinstance(mask, torch.Tensor):
@@ -123,6 +133,8 @@ def check_seeds(name: str, seeds: object) -> tuple[int, ...]:
 def check_device(name: str, device: object) -> torch.device:
     """A torch device (or its name) that this machine has; "auto" is CUDA when torch sees a
     GPU, else the CPU."""
+    import torch
+
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if isinstance(device, torch.device):
@@ -152,6 +164,14 @@ def check_device(name: str, device: object) -> torch.device:
     return dev
 
 
+def check_device_name(name: str, device: object) -> str:
+    """``check_device`` for a config: the device's name, "auto" resolved ("cuda" when torch
+    sees a GPU, else "cpu"). "cpu" is checked without importing torch."""
+    if device == "cpu":
+        return "cpu"
+    return str(check_device(name, device))
+
+
 def check_finite(name: str, value: object) -> float:
     """A finite real number (any sign)."""
     v = _number(name, value)
@@ -162,6 +182,8 @@ def check_finite(name: str, value: object) -> float:
 
 def check_generator(name: str, generator: object) -> torch.Generator:
     """A ``torch.Generator`` (every random draw comes from one, on the device it names)."""
+    import torch
+
     if not isinstance(generator, torch.Generator):
         raise InvalidTypeError(f"{name} must be a torch.Generator, e.g. "
                                f"torch.Generator().manual_seed(0), got {generator!r}"[:200])
@@ -171,6 +193,8 @@ def check_generator(name: str, generator: object) -> torch.Generator:
 def available_memory(device: str | torch.device = "cpu") -> int:
     """Bytes free for new allocations on ``device``: for CUDA the GPU's free memory plus
     what torch's caching allocator holds unused, the machine's available memory otherwise."""
+    import torch
+
     dev = torch.device(device)
     if dev.type == "cuda":
         cached = torch.cuda.memory_reserved(dev) - torch.cuda.memory_allocated(dev)
@@ -190,6 +214,8 @@ def check_memory(setting: str, nbytes: float, device: str | torch.device = "cpu"
     """Refuse, before allocating, what would need more than the memory ``device`` has free:
     one line naming ``setting`` (e.g. "n_hidden=1000000000"), the estimate and what there
     is."""
+    import torch
+
     free = available_memory(device)
     if nbytes > free:
         where = "this machine has" if torch.device(device).type != "cuda" else \

@@ -11,19 +11,22 @@ import hashlib
 import json
 import os
 import stat
+import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any, BinaryIO
-
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load as st_load
-from safetensors.torch import save as st_save
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from boltzprune.errors import BadFileError, InvalidInputError, InvalidTypeError
-from boltzprune.models.dbm import DBM
-from boltzprune.models.rbm import RBM
+
+if TYPE_CHECKING:
+    import torch
+
+    from boltzprune.models.dbm import DBM
+    from boltzprune.models.rbm import RBM
+
+# torch, safetensors and the models are imported by the checkpoint functions only, so that
+# the JSON and file helpers (which the command line uses) load no torch.
 
 __all__ = ["atomic_write_bytes", "atomic_write_text", "write_json", "read_json", "read_bytes",
            "save_model", "load_model",
@@ -115,7 +118,8 @@ def write_json(path: str | Path, obj: Any) -> None:
 
 
 def _json_default(x: Any) -> Any:
-    if isinstance(x, torch.Tensor):
+    torch = sys.modules.get("torch")  # not imported: x cannot be a tensor
+    if torch is not None and isinstance(x, torch.Tensor):
         return x.tolist()
     if hasattr(x, "tolist"):
         return x.tolist()
@@ -227,6 +231,8 @@ def read_json(path: str | Path) -> Any:
 def _digest(tensors: dict[str, torch.Tensor], header: dict[str, Any] | None = None) -> str:
     """SHA-256 of the tensors (format 1), and with ``header`` (format 2) of its format,
     format_version and meta strings too."""
+    import torch
+
     h = hashlib.sha256()
     if header is not None:
         for key in ("format", "format_version", "meta"):
@@ -257,6 +263,8 @@ def save_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor],
                     meta: dict[str, Any] | None = None) -> None:
     """Save tensors with JSON metadata, the format version and a SHA-256 of all of them;
     the file's bytes depend only on the tensors and the metadata."""
+    from safetensors.torch import save as st_save
+
     tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     header = {"format": FORMAT, "format_version": FORMAT_VERSION,
               "meta": json.dumps(meta or {}, sort_keys=True, default=_json_default)}
@@ -311,6 +319,9 @@ def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str
     Raises BadFileError naming the file when it is missing, not a regular file, truncated,
     altered, of another format or of an unknown format version.
     """
+    from safetensors import SafetensorError
+    from safetensors.torch import load as st_load
+
     path = Path(path)
     f, size = _open_regular(path, "checkpoint")
     with f:
@@ -349,6 +360,8 @@ def save_rbm(path: str | Path, rbm: RBM, meta: dict[str, Any] | None = None) -> 
 def save_model(path: str | Path, model: RBM | DBM, meta: dict[str, Any] | None = None
                ) -> None:
     """A checkpoint of an RBM or a DBM, its kind in the metadata."""
+    from boltzprune.models.rbm import RBM
+
     kind = "rbm" if isinstance(model, RBM) else "dbm"
     meta = {k: v for k, v in (meta or {}).items() if k != "kind"}  # the model says what it is
     save_checkpoint(path, model.tensors(), {"kind": kind, **meta})
@@ -357,6 +370,9 @@ def save_model(path: str | Path, model: RBM | DBM, meta: dict[str, Any] | None =
 def load_model(path: str | Path, device: str | torch.device | None = None
                ) -> tuple[RBM | DBM, dict[str, Any]]:
     """An RBM or a DBM written by ``save_model`` (or ``save_rbm``), on ``device``."""
+    from boltzprune.models.dbm import DBM
+    from boltzprune.models.rbm import RBM
+
     tensors, meta = load_checkpoint(path)
     cls = {"rbm": RBM, "dbm": DBM}.get(meta.get("kind"))
     if cls is None:
@@ -369,6 +385,8 @@ def load_model(path: str | Path, device: str | torch.device | None = None
 
 
 def load_rbm(path: str | Path) -> tuple[RBM, dict[str, Any]]:
+    from boltzprune.models.rbm import RBM
+
     tensors, meta = load_checkpoint(path)
     if meta.get("kind") != "rbm":
         raise BadFileError(f"{path}: holds a {meta.get('kind')!r}, not an RBM")

@@ -3,6 +3,7 @@ Chromium renders it (skipped where /usr/bin/chromium is absent)."""
 
 import base64
 import csv
+import html
 import json
 import os
 import re
@@ -289,10 +290,11 @@ def _chromium(tmp: Path, url: str, *extra: str) -> subprocess.CompletedProcess:
                           check=False)
 
 
-def screenshot(html_path: Path, png: Path, height: int = 3000) -> np.ndarray:
-    """The page at 1200 px wide as an (height, 1200, 3) uint8 array."""
+def screenshot(html_path: Path, png: Path, height: int = 3000, width: int = 1200
+               ) -> np.ndarray:
+    """The page at ``width`` px wide as an (height, width, 3) uint8 array."""
     r = _chromium(png.parent, html_path.resolve().as_uri(), f"--screenshot={png}",
-                  f"--window-size=1200,{height}")
+                  f"--window-size={width},{height}")
     assert png.is_file(), f"chromium wrote no screenshot:\n{r.stderr[-2000:]}"
     img = mpimg.imread(png)
     return (np.asarray(img)[..., :3] * 255).round().astype(np.uint8)
@@ -340,3 +342,207 @@ def test_rendered_real_run(real_run, tmp_path):
     assert (img.min(axis=-1) < 235).mean() > 0.05
     # The real figures' tab:blue curves (variance) are drawn.
     assert colour_pixels(img, TAB_BLUE, tol=6) > 500
+
+
+# ---------------------------------------------------------------------------------------
+# Readable figures at a 1280-px window: every report the CLI writes, rendered in Chromium
+
+WINDOW = 1280
+MIN_TEXT_PX = 9.0
+CSP = re.compile(r'<meta http-equiv="Content-Security-Policy"[^>]*>\n?')
+# Run on load: every image's rendered and natural width, and the smallest computed font
+# size of any element holding text, written into data- attributes that --dump-dom shows.
+PROBE = """<script>
+addEventListener("load", () => {
+  document.querySelectorAll("img").forEach((im, i) => {
+    im.dataset.probe = i + ":" + im.clientWidth + ":" + im.naturalWidth;  // no border
+  });
+  let min = Infinity, which = "";
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walk.nextNode()) {
+    const text = walk.currentNode.textContent.trim();
+    if (!text) continue;
+    const el = walk.currentNode.parentElement;
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    if (size < min) { min = size; which = el.tagName + " " + text.slice(0, 40); }
+  }
+  document.body.dataset.minFont = min;
+  document.body.dataset.minFontText = which;
+  document.body.dataset.pageWidth = document.documentElement.scrollWidth;
+});
+</script>"""
+PROBED = re.compile(r'data-probe="(\d+):([\d.]+):(\d+)"')
+
+
+def measure_page(html_path: Path, tmp: Path) -> dict:
+    """The page as Chromium lays it out at WINDOW px: for each <img> (in page order) its
+    alt text, rendered and natural width and the layout check stored in its PNG; the
+    smallest font size of the page's own text; the page's scroll width. A 1280-px
+    screenshot is kept in ``tmp``."""
+    from boltzprune.app.figures import read_layout
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    text = html_path.read_text(encoding="utf-8")
+    probe = tmp / f"{html_path.stem}.probe.html"
+    probe.write_text(CSP.sub("", text, count=1).replace("</body>", PROBE + "</body>", 1),
+                     encoding="utf-8")
+    dom = _chromium(tmp, probe.resolve().as_uri(), "--dump-dom",
+                    f"--window-size={WINDOW},1000", "--virtual-time-budget=5000").stdout
+    sizes = {int(i): (float(r), int(n)) for i, r, n in PROBED.findall(dom)}
+    imgs = re.findall(r'<img\b[^>]*\bsrc="data:image/png;base64,([^"]*)"[^>]*\balt="([^"]*)"',
+                      text)
+    assert len(sizes) == len(imgs) > 0, f"{html_path.name}: probe saw {len(sizes)} images"
+    figures = []
+    for i, (data, alt) in enumerate(imgs):
+        rendered, natural = sizes[i]
+        figures.append({"alt": html.unescape(alt), "rendered": rendered, "natural": natural,
+                        "layout": read_layout(base64.b64decode(data))})
+    body = re.search(r'<body data-min-font="([\d.]+)" data-min-font-text="([^"]*)" '
+                     r'data-page-width="(\d+)"', dom)
+    assert body, f"{html_path.name}: the probe script did not run"
+    screenshot(html_path, tmp / f"{html_path.stem}.{WINDOW}.png", height=2400, width=WINDOW)
+    return {"figures": figures, "min_html_px": float(body[1]),
+            "min_html_text": html.unescape(body[2]), "page_width": int(body[3])}
+
+
+def readability_problems(page: dict) -> list[str]:
+    """What the readers of the issue would trip over: text under MIN_TEXT_PX on screen
+    (figure text scaled by the image's rendered / natural width), legends on the data,
+    an axis with a single labelled tick, figures without a layout check, a page wider
+    than the window."""
+    bad = []
+    for f in page["figures"]:
+        lay = f["layout"]
+        if lay is None:
+            bad.append(f"figure {f['alt']!r}: its PNG has no layout check (not written by "
+                       "save_figure)")
+            continue
+        px = lay["min_font_px"] * f["rendered"] / f["natural"]
+        if px < MIN_TEXT_PX:
+            bad.append(f"figure {f['alt']!r}: smallest text {px:.1f} px on screen "
+                       f"({lay['min_font_px']} px in the PNG, shown at {f['rendered']:.0f} of "
+                       f"{f['natural']} px; text {lay['min_font_text']!r})")
+        for o in lay["legend_overlaps"]:
+            bad.append(f"figure {f['alt']!r}: {o['legend']} covers {o['artist']} in "
+                       f"{o['axes']}")
+        for t in lay["sparse_ticks"]:
+            bad.append(f"figure {f['alt']!r}: {t}")
+    if page["min_html_px"] < MIN_TEXT_PX:
+        bad.append(f"page text {page['min_html_px']} px: {page['min_html_text']!r}")
+    if page["page_width"] > WINDOW:
+        bad.append(f"page {page['page_width']} px wide at a {WINDOW}-px window")
+    return bad
+
+
+def _smallest_on_screen(page: dict) -> float:
+    return min(f["layout"]["min_font_px"] * f["rendered"] / f["natural"]
+               for f in page["figures"] if f["layout"])
+
+
+@pytest.fixture(scope="module")
+def dbm_run(tmp_path_factory):
+    """A real, tiny DBM run made with the CLI."""
+    from boltzprune.app.cli import main
+
+    out = tmp_path_factory.mktemp("dbm") / "run"
+    assert main(["dbm-mnist", "--seeds", "0", "--n-train", "300", "--iterations", "2",
+                 "--criteria", "variance", "anti_fi", "--n-generate", "300",
+                 "--workers", "1", "--out", str(out), "--no-progress"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def sweep_dir(tmp_path_factory):
+    """A real, tiny sweep: 2 criteria x 2 data sizes x 2 seeds (so its figure has error
+    bars and a legend)."""
+    from boltzprune.app.cli import main
+
+    tmp = tmp_path_factory.mktemp("sweep")
+    (tmp / "sweep.toml").write_text(
+        'experiment = "rbm-patches"\nbase = "rbm-authors-code"\nworkers = 2\n\n'
+        "[settings]\niterations = 1\n"
+        "sampling = { n_samples = 200, n_chains = 50, burn_in = 5, thin = 2 }\n\n"
+        "[settings.training.authors_code]\nepochs = 1\n\n"
+        '[grid]\ncriteria = ["variance", "random"]\nseeds = [0, 1]\n'
+        "n_patches = [600, 1000]\n")
+    out = tmp / "out"
+    assert main(["sweep", str(tmp / "sweep.toml"), "--out", str(out), "--no-progress"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def user_data_run(tmp_path_factory):
+    """A real, tiny ``boltzprune prune DATA`` run on labelled patterns (so it has the
+    readout panel too)."""
+    from boltzprune.app.cli import main
+
+    tmp = tmp_path_factory.mktemp("userdata")
+    rng = np.random.default_rng(0)
+    proto = rng.random((4, 10)) < 0.4
+    y = rng.integers(0, 4, 500)
+    x = (proto[y] ^ (rng.random((500, 10)) < 0.08)).astype(np.uint8)
+    np.savez(tmp / "labelled.npz", x=x, y=y)
+    out = tmp / "run"
+    assert main(["prune", str(tmp / "labelled.npz"), "--hidden", "12", "--iterations", "2",
+                 "--out", str(out), "--fi-samples", "300", "--set", "sampling.n_chains=100",
+                 "--set", "sampling.burn_in=20", "--set", "sampling.thin=5", "--workers",
+                 "1", "--no-progress"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def chromium_tmp(tmp_path_factory):
+    if not CHROMIUM.exists():
+        pytest.skip(f"chromium not found at {CHROMIUM}")
+    return tmp_path_factory.mktemp("readable")
+
+
+@pytest.mark.parametrize("which", ["rbm", "dbm", "sweep", "user_data"])
+def test_reports_readable_at_1280px(which, request, chromium_tmp):
+    """Every report at a 1280-px window: all text (figures scaled to their on-screen
+    size, and the page's own) at least 9 px, no legend on plotted data, no page wider
+    than the window."""
+    if which == "sweep":
+        page_path = request.getfixturevalue("sweep_dir") / "summary.html"
+    else:
+        run = request.getfixturevalue({"rbm": "real_run", "dbm": "dbm_run",
+                                       "user_data": "user_data_run"}[which])
+        page_path = run / "report.html"
+        assert page_path.is_file()
+    page = measure_page(page_path, chromium_tmp / which)
+    print(f"{which}: smallest figure text {_smallest_on_screen(page):.1f} px on screen, "
+          f"page text {page['min_html_px']} px, {len(page['figures'])} figures")
+    problems = readability_problems(page)
+    assert not problems, f"{which} report at {WINDOW} px:\n" + "\n".join(problems)
+
+
+def test_readability_check_fails_for_bad_figures(chromium_tmp):
+    """The 1280-px check above would notice: a 5-pt annotation, a legend on the line, a
+    figure so wide that the page scales its 9-pt text below 9 px, and a log axis with one
+    labelled tick are each named."""
+    from boltzprune.app.figures import new_figure, save_figure
+
+    tmp = chromium_tmp / "bad"
+    tmp.mkdir()
+    fig = new_figure((5, 3.5))
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], label="diagonal")
+    ax.legend(loc="upper left", bbox_to_anchor=(0.3, 0.7))
+    ax.annotate("tiny note", (0.6, 0.2), fontsize=5)
+    save_figure(fig, tmp / "small.png")
+    fig = new_figure((30, 3))
+    ax = fig.add_subplot()
+    ax.plot([225e3, 279e3], [0, 1])
+    ax.set_xscale("log")
+    ax.set_xticks([3e5], ["300k"])  # the old Figure 3 axis of a small run
+    ax.minorticks_off()
+    save_figure(fig, tmp / "wide.png")
+    page = tmp / "bad.html"
+    page.write_text(render_html("bad figures", [Section("Figures", figure_html(
+        tmp / "small.png", "small font") + figure_html(tmp / "wide.png", "too wide"))]))
+    problems = "\n".join(readability_problems(measure_page(page, tmp)))
+    assert "figure 'small font': smallest text 7.6 px on screen" in problems
+    assert "'tiny note'" in problems
+    assert "figure 'small font': legend of axes 0 covers Line2D 'diagonal'" in problems
+    assert re.search(r"figure 'too wide': smallest text [5-8]\.\d px on screen", problems)
+    assert "figure 'too wide': axes 0: x axis has one labelled tick ('300k')" in problems

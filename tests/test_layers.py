@@ -21,7 +21,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "boltzprune"
 
 LAYERS: list[set[str]] = [
-    {"errors", "_validate", "seeding"},
+    {"errors", "_validate", "seeding", "_lazy"},
     {"models"},
     {"io", "training", "sampling"},
     {"fisher", "evaluate", "data"},

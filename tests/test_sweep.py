@@ -65,11 +65,12 @@ def test_sweep_on_a_local_cluster(tmp_path, capsys):
     page = (out / "summary.html").read_text()
     assert 'src="data:image/png;base64,' in page and "http" not in page.split("<body>")[1]
     assert (out / "figures" / "sweep.png").is_file()
-    # rendered in headless Chromium: the summary figure's bars (tab:blue) are on the page
+    # rendered in headless Chromium: the summary figure's points and error bars (tab:blue)
+    # are on the page
     from test_html_report import TAB_BLUE, colour_pixels, screenshot
 
     img = screenshot(out / "summary.html", tmp_path / "summary.png", height=1400)
-    assert colour_pixels(img, TAB_BLUE, tol=6) > 2_000
+    assert colour_pixels(img, TAB_BLUE, tol=6) > 300
 
     # the mean in summary.csv is the mean of the per-run rows
     var = [float(r["units_left"]) for r in results if r["criterion"] == "variance"]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from boltzprune._validate import (
-    check_device,
+    check_device_name,
     check_fraction,
     check_positive_int,
     check_seeds,
@@ -46,9 +46,9 @@ class RunConfig:
         check_positive_int("iterations", self.iterations)
         check_fraction("fraction", self.fraction)
         check_positive_int("workers", self.workers)
-        dev = check_device("device", self.device)
+        dev = check_device_name("device", self.device)  # "cpu" without importing torch
         if self.device == "auto":  # the resolved device is what config.json records
-            object.__setattr__(self, "device", str(dev))
+            object.__setattr__(self, "device", dev)
 
 
 def add_run_arguments(p: argparse.ArgumentParser, defaults: RunConfig) -> None:

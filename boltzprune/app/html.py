@@ -113,9 +113,14 @@ table.kv th, table.kv td { padding-top: .25rem; padding-bottom: .25rem; }
 table.kv th { width: 38%; font-weight: 500; white-space: normal; word-break: break-word; }
 table.kv td { word-break: break-word; }
 table.kv th code, table.kv td code { background: none; border: 0; padding: 0; }
-figure { margin: 1.2rem 0 1.6rem; text-align: center; }
+/* Figures may be wider than the text column: up to the window less a margin (1,232 px
+   at a 1280-px window), centred on the column, so a figure made for that width (at most
+   11 in at 110 dpi) is shown at its natural size and its text stays legible. */
+figure { margin: 1.2rem 0 1.6rem; text-align: center; position: relative; left: 50%;
+  width: max(100%, min(100vw - 3rem, 80rem)); transform: translateX(-50%); }
 figure img, .md img { max-width: 100%; height: auto; border: 1px solid var(--line);
   border-radius: 6px; background: #fff; }
+figure figcaption { max-width: 68rem; margin-left: auto; margin-right: auto; }
 figcaption { margin-top: .4rem; color: var(--muted); font-size: .9rem; }
 .missing { display: inline-block; padding: .6rem 1rem; border: 2px dashed var(--warn);
   border-radius: 6px; color: var(--warn); background: #fff7ed; font-weight: 600; }
@@ -144,6 +149,7 @@ footer.page { max-width: 68rem; margin: 0 auto; padding: 1rem 1.2rem 2rem;
   header.page p { color: #333; }
   nav.toc { display: none; }
   main, footer.page { max-width: none; padding: 0; }
+  figure { left: 0; width: auto; transform: none; }
   a { color: inherit; text-decoration: none; }
   figure, table, tr, img { break-inside: avoid; }
   h2, h3 { break-after: avoid; }

@@ -1,28 +1,7 @@
 """Data: binarised natural-image patches, MNIST digits (or Fashion-MNIST images), and readers
 for user data files."""
 
-from boltzprune.data.arrays import ArrayData, read_array_data
-from boltzprune.data.files import read_cifar10
-from boltzprune.data.idx import download_mnist, identify_idx_set, read_idx, read_mnist_idx
-from boltzprune.data.mnist import (
-    DIGIT_SOURCES,
-    FASHION_MNIST_DIR,
-    DigitData,
-    crop_and_binarize,
-    load_digits,
-)
-from boltzprune.data.patches import (
-    PHOTOS,
-    SOURCES,
-    cifar_patches,
-    circle_offsets,
-    grid_patches,
-    load_photos,
-    make_patches,
-    pattern_stats,
-    photo_patches,
-    tile_patches,
-)
+from boltzprune._lazy import lazy_exports
 
 __all__ = [
     "ArrayData",
@@ -48,3 +27,16 @@ __all__ = [
     "read_cifar10",
     "tile_patches",
 ]
+
+# imported on first use (boltzprune._lazy)
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "boltzprune.data.arrays": ["ArrayData", "read_array_data"],
+    "boltzprune.data.files": ["read_cifar10"],
+    "boltzprune.data.idx": ["download_mnist", "identify_idx_set", "read_idx",
+                            "read_mnist_idx"],
+    "boltzprune.data.mnist": ["DIGIT_SOURCES", "FASHION_MNIST_DIR", "DigitData",
+                              "crop_and_binarize", "load_digits"],
+    "boltzprune.data.patches": ["PHOTOS", "SOURCES", "cifar_patches", "circle_offsets",
+                                "grid_patches", "load_photos", "make_patches",
+                                "pattern_stats", "photo_patches", "tile_patches"],
+})

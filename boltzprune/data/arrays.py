@@ -45,8 +45,8 @@ import numpy.lib.format as npy_format
 from boltzprune.data.idx import read_idx
 from boltzprune.errors import BadFileError, BoltzpruneError, InvalidInputError, InvalidTypeError
 
-__all__ = ["MAX_BYTES", "MAX_CSV_BYTES", "SUFFIXES", "ArrayData", "read_array_data",
-           "parse_binarize"]
+__all__ = ["MAX_BYTES", "MAX_CSV_BYTES", "SUFFIXES", "ArrayData", "RawArray", "read_array_data",
+           "read_raw_array", "binarize_array", "parse_binarize"]
 
 #: The largest file (decompressed, for gzipped IDX; per array, for .npz) and the largest
 #: float32 result read_array_data accepts: 4 GiB.
@@ -383,6 +383,13 @@ def _first_non_binary(a: np.ndarray) -> tuple[int, int, float] | None:
     return None
 
 
+def binarize_array(a: np.ndarray, threshold: float | None) -> np.ndarray:
+    """The binarisation step of ``read_array_data``: a (n, d) array of values to (n, d)
+    float32, ``a`` itself as 0/1 when threshold is None (data already 0/1), else 1 where
+    ``a > threshold`` and 0 elsewhere."""
+    return _binarize(np.asarray(a), threshold)
+
+
 def _binarize(a: np.ndarray, threshold: float | None) -> np.ndarray:
     """(n, d) float32: ``a`` itself as 0/1 (threshold None), else ``a > threshold``."""
     out = np.empty(a.shape, dtype=np.float32)
@@ -399,6 +406,18 @@ def _mean(a: np.ndarray) -> float:
 
 
 # --- the reader ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawArray:
+    """A data file's rows as ``read_raw_array`` reads them, before binarising."""
+
+    # (n, n_units) values as the file holds them (any real dtype; a memory map for .npy),
+    # images flattened row-major; finite
+    values: np.ndarray
+    labels: np.ndarray | None  # (n,) int64 class labels, or None
+    image_shape: tuple[int, int] | None  # (h, w) for an (n, h, w) array, else None
+    source: str  # the path as given
 
 
 def read_array_data(path: str | os.PathLike[str], *, binarize: str = "auto",
@@ -425,9 +444,35 @@ def read_array_data(path: str | os.PathLike[str], *, binarize: str = "auto",
     with values other than 0 and 1; a .npz with several arrays and no key), each one line
     naming the file or the argument.
     """
+    mode, threshold = parse_binarize(binarize)
+    raw = read_raw_array(path, key=key, max_rows=max_rows)
+    a, labels, image_shape, source, p = (raw.values, raw.labels, raw.image_shape, raw.source,
+                                         Path(raw.source))
+    if mode in ("auto", "none"):
+        bad = _first_non_binary(a)
+        if bad is None:
+            return ArrayData(_binarize(a, None), labels, image_shape, source, None)
+        if mode == "none":
+            r, c, v = bad
+            raise InvalidInputError(f"{p}: binarize='none' needs values 0 and 1 only, found {v} "
+                                    f"at row {r}, column {c}; use binarize='auto', 'mean' or a "
+                                    "threshold such as '0.5'")
+    if mode != "threshold":
+        threshold = _mean(a)
+        if not math.isfinite(threshold):
+            raise BadFileError(f"{p}: the mean of the values is not finite ({threshold}); pass "
+                               "a threshold such as binarize='0.5'")
+    assert threshold is not None
+    return ArrayData(_binarize(a, threshold), labels, image_shape, source, threshold)
+
+
+def read_raw_array(path: str | os.PathLike[str], *, key: str | None = None,
+                   max_rows: int | None = None) -> RawArray:
+    """The reading step of ``read_array_data``: the rows it binarises, as the file holds
+    them (path, key and max_rows as there, with the same checks and errors; values checked
+    to be finite). Returns RawArray: values (n, n_units), labels, image_shape, source."""
     if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
         raise InvalidTypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-    mode, threshold = parse_binarize(binarize)
     if key is not None and (not isinstance(key, str) or not key):
         raise InvalidTypeError(f"key must be a non-empty str or None, got {key!r}")
     if max_rows is not None and (isinstance(max_rows, bool)
@@ -479,19 +524,4 @@ def read_array_data(path: str | os.PathLike[str], *, binarize: str = "auto",
                            f"{MAX_BYTES // (4 * d)}")
 
     _check_finite(p, a)
-    if mode in ("auto", "none"):
-        bad = _first_non_binary(a)
-        if bad is None:
-            return ArrayData(_binarize(a, None), labels, image_shape, source, None)
-        if mode == "none":
-            r, c, v = bad
-            raise InvalidInputError(f"{p}: binarize='none' needs values 0 and 1 only, found {v} "
-                                    f"at row {r}, column {c}; use binarize='auto', 'mean' or a "
-                                    "threshold such as '0.5'")
-    if mode != "threshold":
-        threshold = _mean(a)
-        if not math.isfinite(threshold):
-            raise BadFileError(f"{p}: the mean of the values is not finite ({threshold}); pass "
-                               "a threshold such as binarize='0.5'")
-    assert threshold is not None
-    return ArrayData(_binarize(a, threshold), labels, image_shape, source, threshold)
+    return RawArray(a, labels, image_shape, source)

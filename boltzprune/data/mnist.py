@@ -47,8 +47,8 @@ from boltzprune._validate import check_choice, check_fraction
 from boltzprune.data.idx import identify_idx_set, read_mnist_idx
 from boltzprune.errors import BadFileError, InvalidInputError, InvalidTypeError
 
-__all__ = ["DIGIT_SOURCES", "FASHION_MNIST_DIR", "CROPPED_SIDE", "DigitData", "crop_and_binarize",
-           "load_digits"]
+__all__ = ["DIGIT_SOURCES", "FASHION_MNIST_DIR", "CROPPED_SIDE", "DigitData", "RawDigits",
+           "crop_and_binarize", "load_digits", "load_raw_digits"]
 
 DIGIT_SOURCES = ("bundled", "idx", "fashion-mnist")
 #: Where ``apt-get install dataset-fashion-mnist`` puts the four gzipped IDX files.
@@ -93,6 +93,24 @@ class DigitData:
         for x, y in ((self.x_train, self.y_train), (self.x_test, self.y_test)):
             assert x.dtype == np.uint8 and x.ndim == 2 and x.shape[1] == n_pixels
             assert y.dtype == np.int64 and y.shape == (x.shape[0],)
+
+
+@dataclass(frozen=True, eq=False)
+class RawDigits:
+    """The 28 x 28 images ``load_digits`` crops and binarises, as read and split.
+
+    x_train: (n_train, 784) or (n_train, 28, 28) intensities on the 0..255 scale, as the
+        source holds them (float64 for "bundled", uint8 for IDX files)
+    y_train: (n_train,) class labels; x_test, y_test: the test split alike
+    source, dataset: as in ``DigitData``
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str
+    dataset: str
 
 
 def _check_crop(crop: object) -> int:
@@ -209,6 +227,24 @@ def load_digits(source: str = "bundled", *, idx_dir: str | os.PathLike[str] | No
     """
     source = check_choice("source", source, DIGIT_SOURCES)
     crop = _check_crop(crop)
+    raw = load_raw_digits(source, idx_dir=idx_dir, test_fraction=test_fraction, seed=seed)
+    x_train, thr = crop_and_binarize(raw.x_train, crop=crop)
+    x_test, _ = crop_and_binarize(raw.x_test, crop=crop, threshold=thr)
+    side = _SIDE - 2 * crop
+    return DigitData(x_train=x_train, y_train=np.ascontiguousarray(raw.y_train, dtype=np.int64),
+                     x_test=x_test, y_test=np.ascontiguousarray(raw.y_test, dtype=np.int64),
+                     image_shape=(side, side), source=source, dataset=raw.dataset,
+                     threshold=thr)
+
+
+def load_raw_digits(source: str = "bundled", *, idx_dir: str | os.PathLike[str] | None = None,
+                    test_fraction: float = 0.2, seed: int = 0) -> RawDigits:
+    """The 28 x 28 images and labels ``load_digits`` reads and splits, before cropping and
+    binarising (its arguments but ``crop``, with the same meaning and checks).
+
+    Returns RawDigits: the training and test images as the source holds them.
+    """
+    source = check_choice("source", source, DIGIT_SOURCES)
     test_fraction = check_fraction("test_fraction", test_fraction)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise InvalidTypeError(f"seed must be an integer in 0..2**32 - 1, got {seed!r}")
@@ -240,10 +276,5 @@ def load_digits(source: str = "bundled", *, idx_dir: str | os.PathLike[str] | No
             raise BadFileError(f"{idx_dir}: expected IDX files with at least one training "
                                f"and one test image, got {len(y_tr)} and {len(y_te)}")
         dataset = "Fashion-MNIST" if source == "fashion-mnist" else identify_idx_set(idx_dir)
-    x_train, thr = crop_and_binarize(x_tr, crop=crop)
-    x_test, _ = crop_and_binarize(x_te, crop=crop, threshold=thr)
-    side = _SIDE - 2 * crop
-    return DigitData(x_train=x_train, y_train=np.ascontiguousarray(y_tr, dtype=np.int64),
-                     x_test=x_test, y_test=np.ascontiguousarray(y_te, dtype=np.int64),
-                     image_shape=(side, side), source=source, dataset=dataset,
-                     threshold=thr)
+    return RawDigits(x_train=x_tr, y_train=y_tr, x_test=x_te, y_test=y_te, source=source,
+                     dataset=dataset)

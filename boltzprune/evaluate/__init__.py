@@ -1,20 +1,6 @@
 """Evaluation: exact likelihood, pattern distributions and model health."""
 
-from boltzprune.evaluate.health import LayerHealth, ModelHealth, model_health
-from boltzprune.evaluate.patterns import (
-    empirical_distribution,
-    exact_fit,
-    kl_divergence,
-    model_distribution,
-    pattern_codes,
-    rank_frequency,
-)
-from boltzprune.models.enumerate import (
-    all_states,
-    log_likelihood,
-    log_marginal_visible,
-    log_partition,
-)
+from boltzprune._lazy import lazy_exports
 
 __all__ = [
     "LayerHealth",
@@ -31,3 +17,12 @@ __all__ = [
     "pattern_codes",
     "rank_frequency",
 ]
+
+# imported on first use (boltzprune._lazy)
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "boltzprune.evaluate.health": ["LayerHealth", "ModelHealth", "model_health"],
+    "boltzprune.evaluate.patterns": ["empirical_distribution", "exact_fit", "kl_divergence",
+                                     "model_distribution", "pattern_codes", "rank_frequency"],
+    "boltzprune.models.enumerate": ["all_states", "log_likelihood", "log_marginal_visible",
+                                    "log_partition"],
+})

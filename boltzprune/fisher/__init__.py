@@ -1,9 +1,6 @@
 """Fisher information: local diagonal estimates, full FIM, exact FIM."""
 
-from boltzprune.fisher.diagonal import bias_fi, heuristic_fi, variance_fi
-from boltzprune.fisher.exact import exact_fim
-from boltzprune.fisher.full import FIMEigen, fim_eigen, parameter_mask, sampled_fim
-from boltzprune.fisher.stats import n_parameters, parameter_blocks, sufficient_statistics
+from boltzprune._lazy import lazy_exports
 
 __all__ = [
     "FIMEigen",
@@ -18,3 +15,11 @@ __all__ = [
     "sufficient_statistics",
     "variance_fi",
 ]
+
+# imported on first use (boltzprune._lazy)
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "boltzprune.fisher.diagonal": ["bias_fi", "heuristic_fi", "variance_fi"],
+    "boltzprune.fisher.exact": ["exact_fim"],
+    "boltzprune.fisher.full": ["FIMEigen", "fim_eigen", "parameter_mask", "sampled_fim"],
+    "boltzprune.fisher.stats": ["n_parameters", "parameter_blocks", "sufficient_statistics"],
+})

@@ -13,13 +13,13 @@ import torch
 
 from boltzprune._validate import (
     check_finite,
-    check_fraction,
     check_generator,
     check_memory,
     check_positive_float,
     check_positive_int,
 )
 from boltzprune.errors import InvalidInputError
+from boltzprune.models.config import MeanFieldConfig  # re-exported, where it always was
 from boltzprune.models.rbm import INIT_BYTES_PER_WEIGHT, RBM
 from boltzprune.seeding import normal, uniform
 
@@ -27,20 +27,6 @@ __all__ = ["DBM", "init_dbm", "MeanFieldConfig", "MEAN_FIELD_CHECK_EVERY"]
 
 # mean-field sweeps between convergence checks off the CPU (each check waits for the device)
 MEAN_FIELD_CHECK_EVERY = 5
-
-
-@dataclass(frozen=True)
-class MeanFieldConfig:
-    """Damped fixed-point mean-field inference of the hidden layers given v."""
-
-    max_iter: int = 50  # paper: up to 50 updates
-    tol: float = 1e-7  # stop when no marginal moves more than this
-    damping: float = 0.0  # mu <- damping * mu + (1 - damping) * update
-
-    def __post_init__(self) -> None:
-        check_positive_int("max_iter", self.max_iter)
-        check_positive_float("tol", self.tol, allow_zero=True)
-        check_fraction("damping", self.damping, zero=True)
 
 
 @dataclass
@@ -146,7 +132,8 @@ class DBM:
                              ).to(p.dtype)
         return states
 
-    def mean_field(self, v: torch.Tensor, config: MeanFieldConfig = MeanFieldConfig()
+    def mean_field(self, v: torch.Tensor,
+                   config: MeanFieldConfig = MeanFieldConfig(),  # noqa: B008 (frozen)
                    ) -> list[torch.Tensor]:
         """Variational marginals mu_1..mu_L of the hidden layers given v: (batch, n_0).
 

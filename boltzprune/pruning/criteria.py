@@ -19,16 +19,20 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-
-import torch
+from typing import TYPE_CHECKING
 
 from boltzprune.errors import InvalidInputError, InvalidTypeError
-from boltzprune.fisher.diagonal import heuristic_fi, variance_fi
-from boltzprune.fisher.full import FIMEigen, fim_eigen, sampled_fim
-from boltzprune.models.dbm import DBM
-from boltzprune.models.rbm import RBM
-from boltzprune.sampling import Samples
-from boltzprune.seeding import uniform
+
+if TYPE_CHECKING:
+    import torch
+
+    from boltzprune.fisher.full import FIMEigen
+    from boltzprune.models.dbm import DBM
+    from boltzprune.models.rbm import RBM
+    from boltzprune.sampling.gibbs import Samples
+
+# torch, the models and the Fisher information are imported where criteria are computed,
+# so that the registry and its names (the command line's --criteria) load no torch.
 
 __all__ = ["ImportanceContext", "ModelContext", "Criterion", "CriteriaRegistry", "registry",
            "register_criterion", "get_criterion", "available_criteria", "compute_importance",
@@ -54,6 +58,8 @@ class ImportanceContext:
 
     def fim_eigen(self) -> FIMEigen:
         if self._eigen is None:
+            from boltzprune.fisher.full import fim_eigen, sampled_fim
+
             F = sampled_fim(self.samples.v, self.samples.h)
             self._eigen = fim_eigen(F, self.rbm.mask, k=3)
         return self._eigen
@@ -71,24 +77,32 @@ class ModelContext:
     @property
     def masks(self) -> list[torch.Tensor]:
         """One (n_{l-1}, n_l) bool mask per weight matrix."""
+        from boltzprune.models.rbm import RBM
+
         return [self.model.mask] if isinstance(self.model, RBM) else list(self.model.masks)
 
     def layer(self, l: int) -> ImportanceContext:
         """Layer pair (l-1, l), l = 1..L, as a layer criterion sees it."""
+        from boltzprune.sampling.gibbs import Samples
+
         return ImportanceContext(layer_rbm(self.model, l),
                                  Samples(self.samples[l - 1], self.samples[l]), self.generator)
 
 
 def layer_rbm(model: RBM | DBM, l: int) -> RBM:
     """Weight matrix l (1-based) of ``model`` as an RBM view (shares tensors)."""
+    from boltzprune.models.rbm import RBM
+
     return model if isinstance(model, RBM) else model.layer_rbm(l)
 
 
 def n_matrices(model: RBM | DBM) -> int:
+    from boltzprune.models.rbm import RBM
+
     return 1 if isinstance(model, RBM) else model.n_layers
 
 
-Criterion = Callable[..., torch.Tensor | list[torch.Tensor]]
+Criterion = Callable[..., "torch.Tensor | list[torch.Tensor]"]
 
 
 @dataclass(frozen=True)
@@ -268,6 +282,8 @@ class CriteriaRegistry:
 
 
 def _checked(name: str, imp: object, rbm: RBM) -> torch.Tensor:
+    import torch
+
     shape = tuple(rbm.W.shape)
     if not isinstance(imp, torch.Tensor) or tuple(imp.shape) != shape:
         got = tuple(imp.shape) if isinstance(imp, torch.Tensor) else type(imp).__name__
@@ -301,12 +317,16 @@ def compute_importance(name: str, ctx: ImportanceContext) -> torch.Tensor:
 @register_criterion("variance")
 def _variance(ctx: ImportanceContext) -> torch.Tensor:
     """Variance FI, p(1-p) with p = <v_i h_j> (eq. 4)."""
+    from boltzprune.fisher.diagonal import variance_fi
+
     return variance_fi(ctx.samples.v, ctx.samples.h)
 
 
 @register_criterion("heuristic")
 def _heuristic(ctx: ImportanceContext) -> torch.Tensor:
     """Mean-field heuristic FI (eq. 10)."""
+    from boltzprune.fisher.diagonal import heuristic_fi
+
     return heuristic_fi(ctx.samples.v, ctx.samples.h, ctx.rbm.W)
 
 
@@ -318,6 +338,10 @@ def _eigenvector(ctx: ModelContext) -> list[torch.Tensor]:
     """|u_w| of the leading eigenvector of the full FIM over the existing parameters of
     every layer (one RBM: formed and eigendecomposed when small; otherwise, and for DBMs,
     matrix-free Lanczos)."""
+    import torch
+
+    from boltzprune.models.rbm import RBM
+
     model = ctx.model
     if isinstance(model, RBM) and (model.n_visible * model.n_hidden + model.n_visible
                                    + model.n_hidden <= DENSE_FIM_MAX_PARAMETERS):
@@ -339,12 +363,16 @@ def _abs_w(ctx: ImportanceContext) -> torch.Tensor:
 @register_criterion("random")
 def _random(ctx: ImportanceContext) -> torch.Tensor:
     """Uniform random importance (a baseline)."""
+    from boltzprune.seeding import uniform
+
     return uniform(ctx.rbm.W.shape, ctx.generator, ctx.rbm.device)
 
 
 @register_criterion("anti_fi")
 def _anti_fi(ctx: ImportanceContext) -> torch.Tensor:
     """Variance FI reversed: prunes the most informative weights first."""
+    from boltzprune.fisher.diagonal import variance_fi
+
     return -variance_fi(ctx.samples.v, ctx.samples.h)
 
 

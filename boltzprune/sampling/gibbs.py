@@ -13,7 +13,6 @@ from tqdm.auto import tqdm
 
 from boltzprune._validate import (
     check_binary_matrix,
-    check_choice,
     check_generator,
     check_memory,
     check_positive_int,
@@ -21,34 +20,11 @@ from boltzprune._validate import (
 from boltzprune.errors import InvalidInputError, InvalidTypeError
 from boltzprune.models.dbm import DBM
 from boltzprune.models.rbm import RBM, as_binary
+from boltzprune.sampling.config import SamplingConfig  # re-exported, where it always was
 from boltzprune.seeding import randint, uniform
 
 __all__ = ["SamplingConfig", "Samples", "sample_rbm", "sample_dbm", "gibbs_chains",
            "exact_samples"]
-
-INITS = ("random", "data")
-METHODS = ("gibbs", "exact")
-
-
-@dataclass(frozen=True)
-class SamplingConfig:
-    """How to draw joint samples (v, h) from the model."""
-
-    n_samples: int = 90_000  # paper: as many samples as training patterns
-    method: str = "gibbs"  # "gibbs" (as the paper) or "exact" (enumeration, small models)
-    n_chains: int = 1_000  # parallel Gibbs chains
-    burn_in: int = 1_000  # Gibbs steps before the first kept sample
-    thin: int = 200  # Gibbs steps between kept samples (paper: 200)
-    init: str = "random"  # chain start: "random" (uniform bits) or "data" (random patterns)
-
-    def __post_init__(self) -> None:
-        check_positive_int("n_samples", self.n_samples)
-        check_choice("method", self.method, METHODS)
-        check_positive_int("n_chains", self.n_chains)
-        check_positive_int("burn_in", self.burn_in, minimum=0)
-        check_positive_int("thin", self.thin)
-        check_choice("init", self.init, INITS)
-
 
 @dataclass
 class Samples:
@@ -123,7 +99,7 @@ def exact_samples(rbm: RBM, n: int, *, generator: torch.Generator) -> Samples:
 
 def sample_rbm(
     rbm: RBM,
-    config: SamplingConfig = SamplingConfig(),
+    config: SamplingConfig = SamplingConfig(),  # noqa: B008 (frozen)
     *,
     generator: torch.Generator,
     data: torch.Tensor | None = None,

@@ -1,7 +1,6 @@
 """Training: schedules and CD/PCD."""
 
-from boltzprune.training.cd import AUTHORS_CODE_RBM, PAPER_RBM, TrainConfig, TrainResult, train_rbm
-from boltzprune.training.schedules import learning_rates, momenta
+from boltzprune._lazy import lazy_exports
 
 __all__ = [
     "AUTHORS_CODE_RBM",
@@ -12,3 +11,10 @@ __all__ = [
     "momenta",
     "train_rbm",
 ]
+
+# imported on first use (boltzprune._lazy), so that the configs need no torch
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "boltzprune.training.config": ["AUTHORS_CODE_RBM", "PAPER_RBM", "TrainConfig"],
+    "boltzprune.training.cd": ["TrainResult", "train_rbm"],
+    "boltzprune.training.schedules": ["learning_rates", "momenta"],
+})

@@ -17,67 +17,18 @@ import torch
 from tqdm.auto import tqdm
 
 from boltzprune._validate import (
-    check_bool,
-    check_choice,
     check_generator,
-    check_positive_float,
-    check_positive_int,
 )
 from boltzprune.errors import DivergenceError, InvalidInputError, InvalidTypeError
 from boltzprune.models.rbm import RBM, as_binary
 from boltzprune.seeding import randperm, uniform
-from boltzprune.training.schedules import check_schedule, learning_rates, momenta
+from boltzprune.training.config import AUTHORS_CODE_RBM, PAPER_RBM, TrainConfig  # re-exported
+from boltzprune.training.schedules import learning_rates, momenta
 
 __all__ = ["TrainConfig", "TrainResult", "train_rbm", "cd_statistics", "PAPER_RBM",
            "AUTHORS_CODE_RBM"]
 
-BACKENDS = ("auto", "torch", "compiled")
 COMPILED_MAX_WEIGHTS = 20_000  # "auto" uses the compiled online loop up to this size
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Hyperparameters of CD/PCD training. Defaults: the paper's RBM schedule (4.3.1)."""
-
-    epochs: int = 2  # passes over the data
-    batch_size: int = 1  # 1 = online updates, as in the paper
-    k: int = 1  # Gibbs steps in the negative phase (CD-k / PCD-k)
-    persistent: bool = False  # PCD: negative chains persist across updates
-    lr_schedule: str = "log"  # "log" (log-decay start -> end over epochs) or "constant"
-    lr_start: float = 0.1  # learning rate of the first epoch
-    lr_end: float = 0.01  # learning rate of the last epoch ("log" only)
-    momentum: float = 0.9  # momentum after the switch epoch
-    initial_momentum: float = 0.9  # momentum before the switch epoch
-    momentum_switch_epoch: int = 0  # epochs run with initial_momentum
-    max_abs_weight: float = 1e3  # |w| above this counts as divergence
-    backend: str = "auto"  # "auto", "torch" or "compiled" (compiled: batch 1 on CPU only;
-    #                        "auto" picks it for models of up to 20,000 weights)
-    up_factor: float = 1.0  # p(h|v) = sigma(up_factor * v W + b_h); 2 = DBM pretraining
-    down_factor: float = 1.0  # p(v|h) = sigma(down_factor * W h + b_v); 2 = DBM pretraining
-
-    def __post_init__(self) -> None:
-        check_schedule(self)
-        check_positive_int("k", self.k)
-        check_bool("persistent", self.persistent)
-        check_positive_float("max_abs_weight", self.max_abs_weight)
-        check_choice("backend", self.backend, BACKENDS)
-        check_positive_float("up_factor", self.up_factor)
-        check_positive_float("down_factor", self.down_factor)
-        if self.backend == "compiled" and (self.batch_size != 1 or self.up_factor != 1
-                                           or self.down_factor != 1):
-            raise InvalidInputError(
-                "backend 'compiled' needs batch_size 1 and up/down factors 1; got batch_size "
-                f"{self.batch_size}, up_factor {self.up_factor:g}, down_factor "
-                f"{self.down_factor:g}")
-
-
-# The schedule the paper states (section 4.3.1).
-PAPER_RBM = TrainConfig()
-# The schedule the authors' code effectively ran (DESIGN.md 3): every schedule skipped its
-# first entry (lr 0.01 for both epochs) and the momentum update dW <- lr * (m dW + g) makes
-# the effective momentum lr * m = 0.009.
-AUTHORS_CODE_RBM = TrainConfig(lr_schedule="constant", lr_start=0.01, lr_end=0.01,
-                               momentum=0.009, initial_momentum=0.009)
 
 
 @dataclass

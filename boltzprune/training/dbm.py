@@ -6,7 +6,6 @@ Connectivity masks are honoured everywhere (gradient and momentum masked)."""
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 
 import torch
 from tqdm.auto import tqdm
@@ -14,44 +13,16 @@ from tqdm.auto import tqdm
 from boltzprune._validate import (
     check_binary_matrix,
     check_generator,
-    check_positive_float,
-    check_positive_int,
 )
 from boltzprune.errors import DivergenceError, InvalidInputError, InvalidTypeError
-from boltzprune.models.dbm import DBM, MeanFieldConfig
+from boltzprune.models.dbm import DBM
 from boltzprune.models.rbm import RBM, init_rbm
 from boltzprune.seeding import randint, randperm, uniform
 from boltzprune.training.cd import TrainConfig, train_rbm
-from boltzprune.training.schedules import check_schedule, learning_rates, momenta
+from boltzprune.training.config import DBMTrainConfig  # re-exported, where it always was
+from boltzprune.training.schedules import learning_rates, momenta
 
 __all__ = ["DBMTrainConfig", "pretrain_dbm", "stack_rbms", "train_dbm"]
-
-
-@dataclass(frozen=True)
-class DBMTrainConfig:
-    """Joint training of a DBM (Salakhutdinov & Larochelle 2010; paper 4.3.2)."""
-
-    epochs: int = 20  # paper: 20 (10 when retraining after pruning)
-    batch_size: int = 100  # paper: 1 (online); minibatches are far faster on a CPU
-    n_chains: int = 100  # persistent chains for the negative phase (paper 100; its code 1000)
-    gibbs_steps: int = 1  # Gibbs sweeps of the chains per update
-    lr_schedule: str = "log"  # "log" or "constant"
-    lr_start: float = 0.01
-    lr_end: float = 0.001
-    momentum: float = 0.9  # after the switch epoch
-    initial_momentum: float = 0.5  # paper: 0.5 for the first 5 epochs
-    momentum_switch_epoch: int = 5
-    max_norm: float = 6.0  # cap on the L2 norm of each unit's incoming weights
-    mean_field: MeanFieldConfig = MeanFieldConfig()  # positive-phase inference
-
-    def __post_init__(self) -> None:
-        check_schedule(self)
-        check_positive_int("n_chains", self.n_chains)
-        check_positive_int("gibbs_steps", self.gibbs_steps)
-        check_positive_float("max_norm", self.max_norm)
-        if not isinstance(self.mean_field, MeanFieldConfig):
-            raise InvalidTypeError(f"mean_field must be a MeanFieldConfig, got "
-                                   f"{type(self.mean_field).__name__}")
 
 
 def stack_rbms(rbms: list[RBM]) -> DBM:
@@ -113,7 +84,7 @@ def pretrain_dbm(
 def train_dbm(
     dbm: DBM,
     data: torch.Tensor,
-    config: DBMTrainConfig = DBMTrainConfig(),
+    config: DBMTrainConfig = DBMTrainConfig(),  # noqa: B008 (frozen)
     *,
     generator: torch.Generator,
     progress: bool = False,

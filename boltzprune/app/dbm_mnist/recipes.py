@@ -6,10 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from boltzprune.errors import InvalidInputError
-from boltzprune.models.dbm import MeanFieldConfig
-from boltzprune.sampling import SamplingConfig
-from boltzprune.training.cd import TrainConfig
-from boltzprune.training.dbm import DBMTrainConfig
+from boltzprune.models.config import MeanFieldConfig
+from boltzprune.sampling.config import SamplingConfig
+from boltzprune.training.config import DBMTrainConfig, TrainConfig
 
 __all__ = ["RECIPES", "DBMRecipe", "dbm_recipe"]
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import textwrap
-from dataclasses import asdict
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from boltzprune.app.dbm_mnist.config import DBMMnistConfig
-from boltzprune.app.dbm_mnist.figures import plot_fig3, plot_fig4
+from boltzprune.app.dbm_mnist.figures import plot_data_preparation, plot_fig3, plot_fig4
 from boltzprune.app.dbm_mnist.recipes import dbm_recipe
 from boltzprune.app.dbm_mnist.run import (
     BOOTSTRAP_RESAMPLES,
@@ -49,34 +50,130 @@ PAPER_DBM = {"h2_error": 0.05, "raw_error": 0.085, "anti_fi_error": 0.9,
              "fi_baseline_weights": 20_000}
 
 
+# The data-preparation figure, in the run's figures/ folder.
+DATA_FIGURE = "fig_data_preparation.png"
+DATA_EXAMPLES = 6  # example digits in it: the first training digit of each of classes 0..5
+
+
+def run_steps(steps: Sequence[tuple[str, Callable[[], Any]]], desc: str,
+              progress: bool) -> None:
+    """Call each step in order under one progress bar (tqdm, on stderr; ``progress`` False:
+    silent), the bar naming the step it is on."""
+    from tqdm.auto import tqdm
+
+    with tqdm(total=len(steps), desc=desc, unit="step", disable=not progress) as bar:
+        for what, fn in steps:
+            bar.set_postfix_str(what)
+            fn()
+            bar.update()
+
+
+@dataclass(frozen=True, eq=False)
+class DigitPreparation:
+    """How ``load_digits`` prepared the run's training digits, with examples."""
+
+    raw: np.ndarray  # (k, 28, 28) the example digits as read (0..255)
+    labels: np.ndarray  # (k,) their classes
+    index: np.ndarray  # (k,) their rows among the training digits
+    binary: np.ndarray  # (k, side * side) the run's rows for them
+    crop: int  # pixels cut off each side
+    threshold: float  # a pixel is on above this intensity
+    on_fraction: float  # of all binarised training digits
+    outside_share: float  # share of the above-threshold pixels of the raw training digits
+    #                       that lie outside the crop
+    n_train: int
+
+
+def data_preparation(cfg: DBMMnistConfig, digits: DigitData) -> DigitPreparation:
+    """The raw training digits re-read as ``load_data`` reads them
+    (``boltzprune.data.mnist.load_raw_digits``), their crop and threshold from ``digits``;
+    the examples' binarised rows are the run's."""
+    from boltzprune.data.mnist import crop_and_binarize, load_raw_digits
+
+    raw = load_raw_digits(cfg.data_source, idx_dir=cfg.idx_dir,
+                          test_fraction=cfg.test_fraction, seed=0)
+    n = len(digits.y_train)
+    x = np.asarray(raw.x_train[:n]).reshape(n, 28, 28)
+    crop = (28 - digits.image_shape[0]) // 2
+    y = digits.y_train
+    index = np.array([int(np.flatnonzero(y == c)[0]) for c in np.unique(y)[:DATA_EXAMPLES]])
+    binary = crop_and_binarize(x[index], crop=crop, threshold=digits.threshold)[0]
+    assert np.array_equal(binary, digits.x_train[index]), "not the run's digits"
+    on = x > digits.threshold
+    inside = on[:, crop:28 - crop, crop:28 - crop].sum()
+    return DigitPreparation(x[index], y[index], index, binary, crop, digits.threshold,
+                            float(digits.x_train.mean()), float(1 - inside / max(on.sum(), 1)),
+                            n)
+
+
+def data_figure_text(prep: DigitPreparation) -> str:
+    """The data-preparation figure's link and caption, its numbers read from ``prep``."""
+    side = 28 - 2 * prep.crop
+    return (f"![Data preparation](figures/{DATA_FIGURE})\n\n"
+            f"Data preparation, from this run's data: the first training digit of each of "
+            f"classes {', '.join(str(int(c)) for c in prep.labels)} (training rows "
+            f"{', '.join(str(int(i)) for i in prep.index)}), raw 28 x 28 with the crop box, "
+            f"cropped to the central {side} x {side} ({prep.crop} pixels off each side), and "
+            f"binarised at {prep.threshold:.1f} of 255. Over the {prep.n_train:,} training "
+            f"digits the binarised on-fraction is {prep.on_fraction:.3f}, and "
+            f"{prep.outside_share:.1%} of the raw pixels above the threshold lie outside "
+            "the crop.\n")
+
+
 def write_report(cfg: DBMMnistConfig, digits: DigitData, results: list[SeedResult],
                  ctx: RunContext, wall_seconds: float) -> Path:
-    """Write metrics.csv, summary.json, figures/fig3_encoding.png, figures/fig4_generation.png
-    and report.md; returns the report's path."""
+    """Write metrics.csv, summary.json, figures/fig_data_preparation.png,
+    figures/fig3_encoding.png, figures/fig4_generation.png and report.md, under a progress
+    bar when ``ctx.progress``; returns the report's path."""
     run_dir, shape = ctx.dir, digits.image_shape
-    write_csv(run_dir / "metrics.csv", [row for r in results for row in r.rows])
-    write_csv(run_dir / "health.csv", [h for r in results for h in r.health])
     summary = summarise(cfg, results)
     crit, base = summary.criteria, summary.baseline
     first = results[0].seed
     seed_dir = run_dir / f"seed{first}"
-    fig = {c: load_checkpoint(seed_dir / f"figure_data_{c}.safetensors")[0]
-           for c in ("unpruned", *cfg.criteria)}
-    dead = {c: fig[c]["dead_visible"].numpy().astype(bool) for c in cfg.criteria}
     seeds = count(len(results), "seed")
-    plot_fig3(run_dir / "figures" / "fig3_encoding.png", crit, base.raw_pixel_error, dead,
-              shape, cfg.criteria, f"Figure 3 (mean ± sd over {seeds}; D: seed "
-              f"{first}, black = disconnected pixel)")
-    generated = {c: fig[c]["generated"].numpy() for c in ("unpruned", *cfg.criteria)}
-    fractions = {"unpruned": np.mean([r.rows[0].class_fractions for r in results], 0)}
-    fractions.update({c: np.asarray(crit[c].final_fractions) for c in cfg.criteria})
-    plot_fig4(run_dir / "figures" / "fig4_generation.png", crit, base, generated, fractions,
-              shape, cfg.criteria, f"Figure 4 (mean ± sd over {seeds}; B: seed {first})")
-    checks = check_results(summary, dead, shape)
-    write_json(run_dir / "summary.json", {**asdict(summary), "checks": asdict(checks),
-                                          "wall_seconds": wall_seconds})
+    fig: dict[str, Any] = {}
+    dead: dict[str, np.ndarray] = {}
+    prep = data_preparation(cfg, digits)
+
+    def tables() -> None:
+        write_csv(run_dir / "metrics.csv", [row for r in results for row in r.rows])
+        write_csv(run_dir / "health.csv", [h for r in results for h in r.health])
+
+    def read_figure_data() -> None:
+        fig.update({c: load_checkpoint(seed_dir / f"figure_data_{c}.safetensors")[0]
+                    for c in ("unpruned", *cfg.criteria)})
+        dead.update({c: fig[c]["dead_visible"].numpy().astype(bool) for c in cfg.criteria})
+
+    def data_figure() -> None:
+        plot_data_preparation(run_dir / "figures" / DATA_FIGURE, prep.raw, prep.labels,
+                              prep.crop, prep.threshold, prep.binary,
+                              f"Data preparation ({_data_words(digits)})")
+
+    def fig3() -> None:
+        plot_fig3(run_dir / "figures" / "fig3_encoding.png", crit, base.raw_pixel_error, dead,
+                  shape, cfg.criteria, f"Figure 3 (mean ± sd over {seeds}; D: seed "
+                  f"{first}, black = disconnected pixel)")
+
+    def fig4() -> None:
+        generated = {c: fig[c]["generated"].numpy() for c in ("unpruned", *cfg.criteria)}
+        fractions = {"unpruned": np.mean([r.rows[0].class_fractions for r in results], 0)}
+        fractions.update({c: np.asarray(crit[c].final_fractions) for c in cfg.criteria})
+        plot_fig4(run_dir / "figures" / "fig4_generation.png", crit, base, generated,
+                  fractions, shape, cfg.criteria,
+                  f"Figure 4 (mean ± sd over {seeds}; B: seed {first})")
+
     path = run_dir / "report.md"
-    atomic_write_text(path, _text(cfg, digits, results, summary, checks, wall_seconds))
+
+    def text() -> None:
+        checks = check_results(summary, dead, shape)
+        write_json(run_dir / "summary.json", {**asdict(summary), "checks": asdict(checks),
+                                              "wall_seconds": wall_seconds})
+        atomic_write_text(path, _text(cfg, digits, results, summary, checks, wall_seconds,
+                                      prep))
+
+    run_steps([("metrics", tables), ("figure data", read_figure_data),
+               ("data preparation", data_figure), ("Figure 3", fig3), ("Figure 4", fig4),
+               ("summary, report.md", text)], "dbm-mnist: report", ctx.progress)
     return path
 
 
@@ -87,7 +184,8 @@ def _bullet(text: str) -> str:
 
 
 def _text(cfg: DBMMnistConfig, digits: DigitData, results: list[SeedResult],
-          summary: DBMMnistSummary, checks: DBMChecks, wall: float) -> str:
+          summary: DBMMnistSummary, checks: DBMChecks, wall: float,
+          prep: DigitPreparation | None = None) -> str:
     shape = digits.image_shape
     crit, base = summary.criteria, summary.baseline
     r = cfg.recipe
@@ -155,6 +253,7 @@ def _text(cfg: DBMMnistConfig, digits: DigitData, results: list[SeedResult],
 
 {setup}
 
+{data_figure_text(prep) if prep is not None else ""}
 ## Results after {count(K, "round")} (mean ± sd over {seeds})
 
 {chr(10).join(lines)}

@@ -20,10 +20,9 @@ from boltzprune._validate import (
 from boltzprune.app.experiment import RunConfig
 from boltzprune.data.arrays import parse_binarize
 from boltzprune.errors import InvalidInputError, InvalidTypeError
-from boltzprune.models.dbm import MeanFieldConfig
-from boltzprune.sampling import SamplingConfig
-from boltzprune.training.cd import TrainConfig
-from boltzprune.training.dbm import DBMTrainConfig
+from boltzprune.models.config import MeanFieldConfig
+from boltzprune.sampling.config import SamplingConfig
+from boltzprune.training.config import DBMTrainConfig, TrainConfig
 
 __all__ = ["MODELS", "DIGITS", "DEFAULT_HIDDEN", "PruneDataConfig"]
 

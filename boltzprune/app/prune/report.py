@@ -4,14 +4,18 @@ number from the data, the results and the summary."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from boltzprune.app.experiment import RunContext
 from boltzprune.app.figures import label, md_label
 from boltzprune.app.prune.config import DIGITS, PruneDataConfig
-from boltzprune.app.prune.figures import plot_quality, plot_units
+from boltzprune.app.prune.figures import plot_data_preparation, plot_quality, plot_units
 from boltzprune.app.prune.run import (
     EXACT_MAX_UNITS,
     MEASURES,
@@ -29,22 +33,125 @@ from boltzprune.io import atomic_write_text, write_json
 __all__ = ["write_report"]
 
 
+# The data-preparation figure, in the run's figures/ folder.
+DATA_FIGURE = "fig_data_preparation.png"
+DATA_EXAMPLES = 6  # example rows in it: the file's first rows
+
+
+def run_steps(steps: Sequence[tuple[str, Callable[[], Any]]], desc: str,
+              progress: bool) -> None:
+    """Call each step in order under one progress bar (tqdm, on stderr; ``progress`` False:
+    silent), the bar naming the step it is on."""
+    from tqdm.auto import tqdm
+
+    with tqdm(total=len(steps), desc=desc, unit="step", disable=not progress) as bar:
+        for what, fn in steps:
+            bar.set_postfix_str(what)
+            fn()
+            bar.update()
+
+
+@dataclass(frozen=True, eq=False)
+class RowPreparation:
+    """What the run did to the data file's first rows, and every unit's on-fraction."""
+
+    raw: np.ndarray  # (k, d_raw) the first k rows as read
+    binary: np.ndarray  # (k, d) the run's rows for them
+    on_fraction: np.ndarray  # (d,) share of all rows with the unit on
+    shape: tuple[int, int] | None  # (h, w): the rows as images (the file's, or a square)
+    raw_shape: tuple[int, int] | None  # (h, w) of the rows as read, when images
+    crop: int | None  # pixels cut off each side of the rows as read (the "digits")
+
+
+def data_preparation(cfg: PruneDataConfig, data: PruneData) -> RowPreparation:
+    """The first rows re-read as ``load_data`` reads them, before binarising
+    (``boltzprune.data.arrays.read_raw_array``, or for the digits
+    ``boltzprune.data.mnist.load_raw_digits``), and binarised with the run's threshold;
+    they are checked to be the run's rows."""
+    a = data.array
+    k = min(DATA_EXAMPLES, len(a.x))
+    crop = raw_shape = None
+    if cfg.data == DIGITS:
+        from boltzprune.data.mnist import crop_and_binarize, load_raw_digits
+
+        r = load_raw_digits("bundled")
+        raw = np.concatenate([r.x_train, r.x_test])[:k].reshape(k, -1)
+        crop = (28 - (a.image_shape or (20, 20))[0]) // 2
+        raw_shape = (28, 28)
+        binary = crop_and_binarize(raw, crop=crop, threshold=a.threshold)[0]
+    else:
+        from boltzprune.data.arrays import binarize_array, read_raw_array
+
+        raw = np.asarray(read_raw_array(cfg.data, max_rows=max(k, 2)).values[:k])
+        binary = binarize_array(raw, a.threshold)
+    assert np.array_equal(binary, a.x[:k]), "the data-preparation figure's rows are not the run's"
+    d = a.x.shape[1]
+    side = math.isqrt(d)
+    shape = a.image_shape or ((side, side) if side * side == d else None)
+    if shape is not None and raw_shape is None:
+        raw_shape = a.image_shape or shape
+    return RowPreparation(raw, binary, a.x.mean(axis=0, dtype=np.float64), shape, raw_shape,
+                          crop)
+
+
+def data_figure_text(cfg: PruneDataConfig, data: PruneData, prep: RowPreparation) -> str:
+    """The data-preparation figure's link and caption, its numbers read from the rows."""
+    a = data.array
+    k = len(prep.binary)
+    lo, hi = float(prep.raw.min()), float(prep.raw.max())
+    if a.threshold is None:
+        how = "already 0/1, kept as they are"
+    elif cfg.data == DIGITS:
+        how = f"binarised at {a.threshold:.1f} of 255 (the training digits' mean intensity)"
+    else:
+        how = (f"binarised at {a.threshold:.4g} (a value is 1 above it; binarize = "
+               f"{cfg.binarize!r})")
+    if prep.crop is not None and prep.raw_shape is not None and prep.shape is not None:
+        how = (f"cropped from {prep.raw_shape[0]} x {prep.raw_shape[1]} to the central "
+               f"{prep.shape[0]} x {prep.shape[1]} (red box) and {how}")
+    shown = (f"as {prep.shape[0]} x {prep.shape[1]} images" if prep.shape is not None
+             else "as rows x units")
+    on = prep.on_fraction
+    return (f"![Data preparation](figures/{DATA_FIGURE})\n\n"
+            f"Data preparation, from this run's data: the first {k} rows of {a.source} "
+            f"{shown}, as read (values {lo:.4g} to {hi:.4g}) and {how}; these rows' "
+            f"on-fraction {float(prep.binary.mean()):.3f}. Per unit over all "
+            f"{len(a.x):,} rows the on-fraction ranges from {on.min():.3f} to {on.max():.3f} "
+            f"(mean {on.mean():.3f}); {count(int((on == 0).sum()), 'unit')} never on, "
+            f"{int((on == 1).sum())} always on.\n")
+
+
 def write_report(cfg: PruneDataConfig, data: PruneData, results: list[SeedResult],
                  ctx: RunContext, wall_seconds: float) -> Path:
-    """Write metrics.csv, summary.json, figures/units.png, figures/quality.png and
-    report.md; returns the report's path."""
+    """Write metrics.csv, summary.json, figures/fig_data_preparation.png,
+    figures/units.png, figures/quality.png and report.md, under a progress bar when
+    ``ctx.progress``; returns the report's path."""
     run_dir = ctx.dir
-    write_csv(run_dir / "metrics.csv", [row for r in results for row in r.rows])
     summary = summarise(cfg, results)
     what, higher = MEASURES[summary.measure].label, MEASURES[summary.measure].higher_better
     seeds = count(len(results), "seed")
-    plot_units(run_dir / "figures" / "units.png", summary.criteria, cfg.criteria,
-               f"Hidden units left against weights left (mean ± sd over {seeds})")
-    plot_quality(run_dir / "figures" / "quality.png", summary.criteria, cfg.criteria, what,
-                 higher, summary.raw_error, f"After every round (mean ± sd over {seeds})")
-    write_json(run_dir / "summary.json", {**asdict(summary), "wall_seconds": wall_seconds})
+    prep = data_preparation(cfg, data)
     path = run_dir / "report.md"
-    atomic_write_text(path, _text(cfg, data, results, summary, wall_seconds))
+
+    def tables() -> None:
+        write_csv(run_dir / "metrics.csv", [row for r in results for row in r.rows])
+        write_json(run_dir / "summary.json", {**asdict(summary), "wall_seconds": wall_seconds})
+
+    def data_figure() -> None:
+        plot_data_preparation(run_dir / "figures" / DATA_FIGURE, prep.raw, prep.binary,
+                              prep.on_fraction, prep.shape, prep.raw_shape, prep.crop,
+                              f"Data preparation ({Path(data.array.source).name})")
+
+    run_steps([("metrics", tables), ("data preparation", data_figure),
+               ("units", lambda: plot_units(
+                   run_dir / "figures" / "units.png", summary.criteria, cfg.criteria,
+                   f"Hidden units left against weights left (mean ± sd over {seeds})")),
+               ("quality", lambda: plot_quality(
+                   run_dir / "figures" / "quality.png", summary.criteria, cfg.criteria, what,
+                   higher, summary.raw_error, f"After every round (mean ± sd over {seeds})")),
+               ("report.md", lambda: atomic_write_text(
+                   path, _text(cfg, data, results, summary, wall_seconds, prep)))],
+              "prune: report", ctx.progress)
     return path
 
 
@@ -163,7 +270,7 @@ def _measure_line(cfg: PruneDataConfig, data: PruneData, measure: str) -> str:
 
 
 def _text(cfg: PruneDataConfig, data: PruneData, results: list[SeedResult],
-          summary: PruneSummary, wall: float) -> str:
+          summary: PruneSummary, wall: float, prep: RowPreparation | None = None) -> str:
     n = len(results)
     seeds = f"{count(n, 'seed')} ({', '.join(str(r.seed) for r in results)})"
     sm, K = cfg.sampling, cfg.iterations
@@ -196,6 +303,7 @@ removing {units} and retraining ({schedule_words(cfg.retrain)}). Importance from
 {sm.burn_in}, every {sm.thin} sweeps); per seed all criteria share the first estimate.
 {_measure_line(cfg, data, measure)}
 
+{data_figure_text(cfg, data, prep) if prep is not None else ""}
 ## Results after {K} round{'' if K == 1 else 's'} (mean{' ± sd' if n > 1 else ''} over {seeds})
 
 {_table(cfg, summary, n)}

@@ -45,7 +45,7 @@ def add_arguments(r: argparse.ArgumentParser) -> None:
 
 def config_from_args(a: argparse.Namespace) -> dict[str, Any]:
     """The settings the flags give (the command line builds the config with --set)."""
-    from boltzprune.sampling import SamplingConfig
+    from boltzprune.sampling.config import SamplingConfig
 
     return dict(
         **run_settings(a), training={s: SCHEDULES[s] for s in dict.fromkeys(a.schedules)},

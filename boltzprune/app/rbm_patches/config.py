@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from boltzprune._validate import check_choice, check_positive_float, check_positive_int
 from boltzprune.app.experiment import RunConfig
 from boltzprune.errors import InvalidInputError
-from boltzprune.sampling import SamplingConfig
-from boltzprune.training.cd import AUTHORS_CODE_RBM, PAPER_RBM, TrainConfig
+from boltzprune.sampling.config import SamplingConfig
+from boltzprune.training.config import AUTHORS_CODE_RBM, PAPER_RBM, TrainConfig
 
 __all__ = ["SCHEDULES", "DATA_SOURCES", "RBMPatchesConfig"]
 

@@ -8,16 +8,24 @@ every number from the typed results (``SeedResult``); the paper's numbers come f
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from boltzprune.app.experiment import RunContext
 from boltzprune.app.figures import label, md_label
 from boltzprune.app.rbm_patches.config import SCHEDULES, RBMPatchesConfig
-from boltzprune.app.rbm_patches.figures import plot_fim, plot_rank_frequency, plot_stage_curves
+from boltzprune.app.rbm_patches.figures import (
+    data_preparation_examples,
+    plot_data_preparation,
+    plot_fim,
+    plot_rank_frequency,
+    plot_stage_curves,
+)
 from boltzprune.app.rbm_patches.reference import (
     PAPER_ANTI_FI_DAMAGES_MOST,
     PAPER_CUTS,
@@ -40,6 +48,9 @@ from boltzprune.app.rbm_patches.summary import (
 from boltzprune.app.tables import write_csv
 from boltzprune.app.words import count, schedule_words
 from boltzprune.io import atomic_write_text, load_checkpoint, write_json
+
+if TYPE_CHECKING:
+    from boltzprune.data.patches import PatchPreparation
 
 __all__ = ["Table1Row", "PaperSetup", "paper_setup", "report_markdown", "write_report"]
 
@@ -231,39 +242,99 @@ def _stage_table(s: ScheduleSummary, key: str) -> str:
 # --------------------------------------------------------------------------- entry point
 
 
+# The data-preparation figure (paper Fig 1 A), in the run's figures/ folder.
+DATA_FIGURE = "fig_data_preparation.png"
+
+
+def run_steps(steps: Sequence[tuple[str, Callable[[], Any]]], desc: str,
+              progress: bool) -> None:
+    """Call each step in order under one progress bar (tqdm, on stderr; ``progress`` False:
+    silent), the bar naming the step it is on."""
+    from tqdm.auto import tqdm
+
+    with tqdm(total=len(steps), desc=desc, unit="step", disable=not progress) as bar:
+        for what, fn in steps:
+            bar.set_postfix_str(what)
+            fn()
+            bar.update()
+
+
+def data_preparation(cfg: RBMPatchesConfig, data: PatchData) -> PatchPreparation:
+    """How the run's data source prepared the image the data-preparation figure shows
+    (``boltzprune.data.patches.patch_preparation`` with the run's data settings; free when
+    ``load_data`` made the patches in this process). Its patches are the run's rows."""
+    from boltzprune.data.patches import patch_preparation
+
+    prep = patch_preparation(cfg.data_source, n_patches=cfg.n_patches, radius=cfg.radius,
+                             seed=cfg.data_seed, cifar_dir=cfg.cifar_dir)
+    kept = prep.rows >= 0
+    assert np.array_equal(data.x[prep.rows[kept]], prep.patches[kept]), \
+        "the data-preparation figure's patches are not the run's"
+    return prep
+
+
 def write_report(cfg: RBMPatchesConfig, data: PatchData, results: list[SeedResult],
                  ctx: RunContext, wall_seconds: float) -> Path:
     """Write metrics.csv, summary.json, table1_<schedule>.csv, figures/ and report.md into
-    ctx.dir; returns report.md's path. Figures 1 and 2 show the first seed and read its
-    fim.safetensors and rank_frequency.safetensors from <schedule>/seed<k>/."""
+    ctx.dir, under a progress bar when ``ctx.progress``; returns report.md's path. Figures 1
+    and 2 show the first seed and read its fim.safetensors and rank_frequency.safetensors
+    from <schedule>/seed<k>/; the data-preparation figure is made from the run's data
+    settings (``data_preparation``)."""
     run_dir = ctx.dir
-    write_csv(run_dir / "metrics.csv", [row for r in results for row in r.rows])
     summary = summarise(cfg, results)
-    write_json(run_dir / "summary.json", {**asdict(summary), "wall_seconds": wall_seconds})
     fig_dir = run_dir / "figures"
     first = cfg.seeds[0]
     n_visible = int(data.stats["n_pixels"])
-    for schedule in cfg.schedules:
-        s = summary.schedules[schedule]
+    prep = data_preparation(cfg, data)
+
+    def tables() -> None:
+        write_csv(run_dir / "metrics.csv", [row for r in results for row in r.rows])
+        write_json(run_dir / "summary.json", {**asdict(summary), "wall_seconds": wall_seconds})
+
+    def data_figure() -> None:
+        plot_data_preparation(fig_dir / DATA_FIGURE, prep,
+                              f"Data preparation ('{cfg.data_source}', data seed "
+                              f"{cfg.data_seed}, radius {cfg.radius:g})")
+
+    def fig1(schedule: str) -> None:
         setup = paper_setup(cfg, n_visible, schedule)
-        seed_dir = run_dir / schedule / f"seed{first}"
-        fim, meta = load_checkpoint(seed_dir / "fim.safetensors")
+        fim, meta = load_checkpoint(run_dir / schedule / f"seed{first}" / "fim.safetensors")
         r0 = next(r for r in results if r.schedule == schedule and r.seed == first)
-        title = f"{schedule}: {_schedule_title(schedule, cfg)}, seed {first}"
         plot_fim(fig_dir / f"fig1_fim_{schedule}.png", fim["fim_sampled"].double().numpy(),
                  fim["eigvec_sampled"].double().numpy(), r0.fim.eigenvalues_sampled,
                  r0.fim.eigenvalues_exact, meta["n_visible"], meta["n_hidden"],
-                 f"Figure 1 ({title})", PAPER_FIM_EIGENVALUES if setup.model_matches else ())
-        ranks, _ = load_checkpoint(seed_dir / "rank_frequency.safetensors")
+                 f"Figure 1 ({_figure_title(cfg, schedule)})",
+                 PAPER_FIM_EIGENVALUES if setup.model_matches else ())
+
+    def fig2(schedule: str) -> None:
+        ranks, _ = load_checkpoint(run_dir / schedule / f"seed{first}"
+                                   / "rank_frequency.safetensors")
         plot_rank_frequency(fig_dir / f"fig2_rank_frequency_{schedule}.png",
                             {k: v.double().numpy() for k, v in ranks.items()}, cfg.criteria,
-                            cfg.iterations, f"Figure 2 ({title})")
+                            cfg.iterations, f"Figure 2 ({_figure_title(cfg, schedule)})")
+
+    def curves(schedule: str) -> None:
+        s = summary.schedules[schedule]
         plot_stage_curves(fig_dir / f"units_loglik_{schedule}.png", s.criteria, cfg.criteria,
                           f"{schedule}: mean ± sd over {count(len(s.seeds), 'seed')}")
-        write_csv(run_dir / f"table1_{schedule}.csv", _table1(s, setup)[1])
+        write_csv(run_dir / f"table1_{schedule}.csv",
+                  _table1(s, paper_setup(cfg, n_visible, schedule))[1])
+
     path = run_dir / "report.md"
-    atomic_write_text(path, report_markdown(cfg, data, summary, wall_seconds, len(results)))
+    steps: list[tuple[str, Callable[[], Any]]] = [("metrics", tables),
+                                                  ("data preparation", data_figure)]
+    for schedule in cfg.schedules:
+        steps += [(f"{schedule}: Figure 1", partial(fig1, schedule)),
+                  (f"{schedule}: Figure 2", partial(fig2, schedule)),
+                  (f"{schedule}: units, Table 1", partial(curves, schedule))]
+    steps.append(("report.md", lambda: atomic_write_text(
+        path, report_markdown(cfg, data, summary, wall_seconds, len(results), prep=prep))))
+    run_steps(steps, "rbm-patches: report", ctx.progress)
     return path
+
+
+def _figure_title(cfg: RBMPatchesConfig, schedule: str) -> str:
+    return f"{schedule}: {_schedule_title(schedule, cfg)}, seed {cfg.seeds[0]}"
 
 
 # --------------------------------------------------------------------------- checks
@@ -594,10 +665,53 @@ def _sampling_text(cfg: RBMPatchesConfig, n_visible: int) -> str:
             "as many samples as training patterns; see \"Differences\" below).")
 
 
+def data_figure_text(cfg: RBMPatchesConfig, data: PatchData, prep: PatchPreparation) -> str:
+    """The data-preparation figure's link and caption, every number read from ``prep``
+    (the prepared image) and the data's statistics."""
+    from boltzprune.data.patches import circle_offsets
+
+    h, w = prep.binary.shape
+    n_pix = len(circle_offsets(prep.radius))
+    k = len(prep.centres)
+    kept = prep.rows[prep.rows >= 0]
+    on = float(prep.binary.mean())
+    if prep.source == "tiles":
+        assert prep.crop is not None
+        side = prep.crop[2]
+        what = (f"tile {prep.index} of the {prep.n_images:,} tiles (the first with an "
+                f"on-fraction in 0.3-0.7), a {side} x {side} crop of the photograph "
+                f"`{prep.photo}` shrunk to {h} x {w}, its RGB summed and binarised at the "
+                f"global median over all tiles' pixels, {prep.threshold:.3f} (of 3)")
+        where = f"its {k} circles on a grid"
+    elif prep.source == "photos":
+        what = (f"the photograph `{prep.photo}` ({h} x {w}, the first of "
+                f"{prep.n_images}) in grey, binarised at its own median, "
+                f"{prep.threshold:.3f} (of 1)")
+        where = f"its {k:,} circles at random positions (a window shows one)"
+    else:
+        what = (f"CIFAR-10 image {prep.index} of {prep.n_images:,}, its RGB summed and "
+                f"binarised at the global median over all images' pixels, "
+                f"{prep.threshold:g} (of 765)")
+        where = f"{len(kept)} of its {k} grid circles drawn into the training patterns"
+    rows = (f"training rows {kept.min():,}-{kept.max():,}" if len(kept) == k
+            and kept.max() - kept.min() + 1 == k else f"{len(kept)} training rows")
+    idx = data_preparation_examples(prep)
+    shown = ", ".join(str(int(r)) for r in prep.rows[idx])
+    on_pixels = ", ".join(str(int(prep.patches[i].sum())) for i in idx)
+    return (f"![Data preparation](figures/{DATA_FIGURE})\n\n"
+            f"Data preparation (paper Fig 1 A), from this run's data: {what}; on-fraction "
+            f"of the binarised image {on:.3f}. The patch mask of radius {prep.radius:g} "
+            f"covers {n_pix} pixels; {where} are {rows}, and the discs show rows {shown} "
+            f"({on_pixels} pixels on). All {data.stats['n_patches']:,} training patches: "
+            f"on-fraction {data.stats['on_fraction']:.3f}.\n")
+
+
 def report_markdown(cfg: RBMPatchesConfig, data: PatchData, summary: RBMPatchesSummary,
-                    wall: float, n_runs: int) -> str:
+                    wall: float, n_runs: int, *, prep: PatchPreparation | None = None) -> str:
     """report.md's text, from the typed config, the data's statistics and the summary
-    (no file is read: the figures and CSVs it links are written by ``write_report``)."""
+    (no file is read: the figures and CSVs it links are written by ``write_report``);
+    with ``prep`` (``data_preparation``), the data-preparation figure and its caption
+    after the set-up."""
     st = data.stats
     n_v = int(st["n_pixels"])
     setups = {k: paper_setup(cfg, n_v, k) for k in cfg.schedules}
@@ -640,6 +754,7 @@ stage's metrics: `metrics.csv`; aggregates: `summary.json`; checkpoints (safeten
   training pattern and KL(data || model); Figure 2 plots the model's exact pattern
   probabilities by rank (the limit of infinitely many generated samples).
 
+{data_figure_text(cfg, data, prep) if prep is not None else ""}
 {chr(10).join(sections)}
 ## Differences from the paper, and why we think they arise
 

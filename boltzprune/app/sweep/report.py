@@ -48,33 +48,42 @@ def aggregate(rows: list[dict[str, Any]], group_keys: list[str], metrics: list[s
 
 def _plot(path: Path, summary: list[dict[str, Any]], group_keys: list[str], metrics: dict,
           title: str) -> None:
-    from boltzprune.app.figures import new_figure
+    """Each metric's mean ± sd per criterion as points with error bars (one offset series
+    per combination of the other varied settings), on an axis fitted to the values so that
+    e.g. -5.6 against -5.4 nats shows; the legend in its own band below the panels."""
+    from matplotlib.ticker import MaxNLocator
+
+    from boltzprune.app.figures import legend_below, new_figure, save_figure
 
     others = [k for k in group_keys if k != "criterion"]
     combos = list(dict.fromkeys(tuple(r[k] for k in others) for r in summary))
     crits = list(dict.fromkeys(r["criterion"] for r in summary))
     shown = list(metrics)[:2]
-    fig = new_figure((5.5 * len(shown), 3.8))
+    fig = new_figure((5.2 * len(shown), 3.8))
     axes = fig.subplots(1, len(shown), squeeze=False)
-    width = 0.8 / max(len(combos), 1)
+    step = 0.6 / max(len(combos), 1)
     for ax, m in zip(axes[0], shown, strict=True):
         for j, combo in enumerate(combos):
             by = {r["criterion"]: r for r in summary
                   if tuple(r[k] for k in others) == combo}
-            x = np.arange(len(crits)) + (j - (len(combos) - 1) / 2) * width
+            x = np.arange(len(crits)) + (j - (len(combos) - 1) / 2) * step
             mean = [by[c][f"{m}_mean"] if c in by else np.nan for c in crits]
             sd = [by[c][f"{m}_sd"] if c in by else 0 for c in crits]
             label = ", ".join(f"{k}={v}" for k, v in zip(others, combo, strict=True)) or None
-            ax.bar(x, mean, width, yerr=sd, capsize=3, label=label)
-        ax.set_xticks(np.arange(len(crits)), crits, rotation=20)
+            ax.errorbar(x, mean, yerr=sd, fmt="o", ms=5, capsize=3, label=label)
+        ax.set_xticks(np.arange(len(crits)), crits, rotation=20 if len(crits) > 3 else 0)
+        ax.set_xlim(-0.6, len(crits) - 0.4)
+        ax.margins(y=0.15)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=6))
+        ax.grid(axis="y", alpha=0.3)
         ax.set_ylabel(metrics[m])
-        ax.set_title(f"{metrics[m]} after the last round", fontsize=10)
-        if len(combos) > 1:
-            ax.legend(fontsize=7)
-    fig.suptitle(title, fontsize=11)
+        ax.set_title(f"{metrics[m]}\nafter the last round")
+    fig.suptitle(title)
     fig.tight_layout()
+    if len(combos) > 1:
+        legend_below(fig)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path)
 
 
 def _md_table(rows: list[dict[str, Any]], group_keys: list[str], metrics: list[str]) -> str:
