@@ -28,7 +28,7 @@ from tqdm.auto import tqdm
 
 from boltzprune.errors import BoltzpruneError
 
-__all__ = ["run_jobs", "run_phases", "job_environment"]
+__all__ = ["run_jobs", "run_phases", "run_steps", "job_environment"]
 
 WORKER_DIED = ("a worker process died unexpectedly (killed, or out of memory?); finished "
                "stages are saved: rerun the same command to resume")
@@ -249,3 +249,14 @@ def run_phases(cfg: Any, data: Any, run_dir: Any, units: Sequence[tuple], train:
                       desc=f"{name}: prune", progress=progress, plugins=cfg.plugins)
     k = len(cfg.criteria)
     return [(ini, pruned[i * k:(i + 1) * k]) for i, ini in enumerate(initial)]
+
+
+def run_steps(steps: Sequence[tuple[str, Callable[[], Any]]], desc: str,
+              progress: bool) -> None:
+    """Call each step in order under one progress bar (tqdm, on stderr; ``progress`` False:
+    silent), the bar naming the step it is on."""
+    with tqdm(total=len(steps), desc=desc, unit="step", disable=not progress) as bar:
+        for what, fn in steps:
+            bar.set_postfix_str(what)
+            fn()
+            bar.update()

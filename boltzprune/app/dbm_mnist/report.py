@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from boltzprune.app.figures import CRITERION_LABELS, label
 from boltzprune.app.figures import md_label as _md
 from boltzprune.app.tables import write_csv
 from boltzprune.app.words import count, schedule_words
+from boltzprune.app.workers import run_steps
 from boltzprune.data.mnist import DigitData
 from boltzprune.io import atomic_write_text, load_checkpoint, write_json
 
@@ -55,17 +55,6 @@ DATA_FIGURE = "fig_data_preparation.png"
 DATA_EXAMPLES = 6  # example digits in it: the first training digit of each of classes 0..5
 
 
-def run_steps(steps: Sequence[tuple[str, Callable[[], Any]]], desc: str,
-              progress: bool) -> None:
-    """Call each step in order under one progress bar (tqdm, on stderr; ``progress`` False:
-    silent), the bar naming the step it is on."""
-    from tqdm.auto import tqdm
-
-    with tqdm(total=len(steps), desc=desc, unit="step", disable=not progress) as bar:
-        for what, fn in steps:
-            bar.set_postfix_str(what)
-            fn()
-            bar.update()
 
 
 @dataclass(frozen=True, eq=False)

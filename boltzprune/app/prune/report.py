@@ -5,7 +5,6 @@ number from the data, the results and the summary."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from boltzprune.app.prune.run import (
 from boltzprune.app.prune.summary import BASE, FI, CriterionSummary, PruneSummary, summarise
 from boltzprune.app.tables import write_csv
 from boltzprune.app.words import count, schedule_words
+from boltzprune.app.workers import run_steps
 from boltzprune.io import atomic_write_text, write_json
 
 __all__ = ["write_report"]
@@ -38,17 +38,6 @@ DATA_FIGURE = "fig_data_preparation.png"
 DATA_EXAMPLES = 6  # example rows in it: the file's first rows
 
 
-def run_steps(steps: Sequence[tuple[str, Callable[[], Any]]], desc: str,
-              progress: bool) -> None:
-    """Call each step in order under one progress bar (tqdm, on stderr; ``progress`` False:
-    silent), the bar naming the step it is on."""
-    from tqdm.auto import tqdm
-
-    with tqdm(total=len(steps), desc=desc, unit="step", disable=not progress) as bar:
-        for what, fn in steps:
-            bar.set_postfix_str(what)
-            fn()
-            bar.update()
 
 
 @dataclass(frozen=True, eq=False)

@@ -8,7 +8,7 @@ every number from the typed results (``SeedResult``); the paper's numbers come f
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
@@ -47,6 +47,7 @@ from boltzprune.app.rbm_patches.summary import (
 )
 from boltzprune.app.tables import write_csv
 from boltzprune.app.words import count, schedule_words
+from boltzprune.app.workers import run_steps
 from boltzprune.io import atomic_write_text, load_checkpoint, write_json
 
 if TYPE_CHECKING:
@@ -246,17 +247,6 @@ def _stage_table(s: ScheduleSummary, key: str) -> str:
 DATA_FIGURE = "fig_data_preparation.png"
 
 
-def run_steps(steps: Sequence[tuple[str, Callable[[], Any]]], desc: str,
-              progress: bool) -> None:
-    """Call each step in order under one progress bar (tqdm, on stderr; ``progress`` False:
-    silent), the bar naming the step it is on."""
-    from tqdm.auto import tqdm
-
-    with tqdm(total=len(steps), desc=desc, unit="step", disable=not progress) as bar:
-        for what, fn in steps:
-            bar.set_postfix_str(what)
-            fn()
-            bar.update()
 
 
 def data_preparation(cfg: RBMPatchesConfig, data: PatchData) -> PatchPreparation:
