@@ -7,8 +7,10 @@ out analytically (the free energy), so a 13 x 70 RBM needs 2^13 terms.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from boltzprune.errors import InvalidInputError
+from boltzprune.models.dbm import DBM
 from boltzprune.models.rbm import RBM, as_binary
 
 __all__ = ["MAX_ENUMERATED_UNITS", "all_states", "log_partition", "log_marginal_visible",
@@ -41,8 +43,12 @@ def _logsumexp_chunked(fn, n_units: int, device) -> torch.Tensor:
     return torch.logsumexp(torch.stack(parts), 0)
 
 
-def log_partition(rbm: RBM) -> float:
-    """log Z, exactly, enumerating the smaller layer (at most 24 units)."""
+def log_partition(rbm: RBM | DBM) -> float:
+    """log Z, exactly: of an RBM enumerating its smaller layer (at most 24 units), of a DBM
+    enumerating its odd or its even layers, whichever have fewer units (at most 24 in all),
+    with the other layers summed out."""
+    if isinstance(rbm, DBM):
+        return _dbm_log_partition(rbm)
     small = min(rbm.n_visible, rbm.n_hidden)
     if small > MAX_ENUMERATED_UNITS:
         raise InvalidInputError(f"exact log Z needs a layer of at most {MAX_ENUMERATED_UNITS} "
@@ -51,6 +57,34 @@ def log_partition(rbm: RBM) -> float:
     if rbm.n_visible <= rbm.n_hidden:
         return float(_logsumexp_chunked(d.free_energy, rbm.n_visible, rbm.device))
     return float(_logsumexp_chunked(d.free_energy_h, rbm.n_hidden, rbm.device))
+
+
+def _dbm_log_partition(dbm: DBM) -> float:
+    sizes, L = dbm.sizes, dbm.n_layers
+    parity = min((0, 1), key=lambda p: sum(sizes[l] for l in range(p, L + 1, 2)))
+    enum = list(range(parity, L + 1, 2))
+    n_enum = sum(sizes[l] for l in enum)
+    if n_enum > MAX_ENUMERATED_UNITS:
+        raise InvalidInputError(f"exact log Z of a DBM needs its odd or its even layers to "
+                                f"hold at most {MAX_ENUMERATED_UNITS} units; layer sizes "
+                                f"are {sizes}")
+    W = [w.double() for w in dbm.weights]
+    b = [x.double() for x in dbm.biases]
+    cuts = torch.tensor([sizes[l] for l in enum]).cumsum(0).tolist()
+
+    def neg_log_f(states: torch.Tensor) -> torch.Tensor:
+        x = dict(zip(enum, torch.tensor_split(states, cuts[:-1], dim=1), strict=True))
+        out = sum(x[l] @ b[l] for l in enum)
+        for l in range(1 - parity, L + 1, 2):
+            a = b[l]
+            if l > 0:
+                a = x[l - 1] @ W[l - 1] + a
+            if l < L:
+                a = x[l + 1] @ W[l].T + a
+            out = out + F.softplus(a).sum(-1)
+        return -out
+
+    return float(_logsumexp_chunked(neg_log_f, n_enum, dbm.device))
 
 
 def log_marginal_visible(rbm: RBM) -> torch.Tensor:
