@@ -7,7 +7,10 @@ on this machine: our CD-1 against scikit-learn's BernoulliRBM and against the ma
 float32 GEMM rate, our online updates against a plain NumPy loop, the time to first output
 of every command against the bare interpreter's start (and the 1-second target), and so on.
 --quick skips the two end-to-end experiment runs (several minutes); --startup runs the
-time-to-first-output row alone and merges it into the JSON file.
+time-to-first-output row alone and merges it into the JSON file; --likelihood runs the
+likelihood rows alone (the bundled DBM experiment with and without its per-round AIS, and
+the AIS anchors of docs/likelihood.md: 784 x 500 RBMs trained with CD-1 and CD-25 and the
+quick DBM, on the bundled digits) and merges them into the JSON file.
 
     python benchmarks/run.py --device cuda [--out benchmarks/results_gpu.json] [--quick]
 
@@ -235,6 +238,147 @@ def experiment(args: list[str]) -> dict:
         out = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], check=True,
                              capture_output=True, text=True).stdout
     return {"command": "boltzprune " + " ".join(args), **json.loads(out.strip().splitlines()[-1])}
+
+
+# test log-likelihoods the literature reports on the full MNIST (60,000 / 10,000 digits,
+# 28 x 28): Salakhutdinov & Murray 2008 (RBMs, 500 hidden units, AIS), Salakhutdinov &
+# Hinton 2009 (DBM 784-500-1000)
+LITERATURE_LOGLIK = {"rbm_cd1": -125.53, "rbm_cd25": -86.34, "dbm": -84.62}
+
+
+def _anchor(model, x_te, x_tr, seed: int) -> dict:
+    from boltzprune.evaluate.ais import estimate_log_likelihood
+    from boltzprune.models.dbm import DBM
+    from boltzprune.sampling.config import SamplingConfig
+    from boltzprune.sampling.gibbs import sample_dbm
+
+    t = time.perf_counter()
+    samples = None
+    if isinstance(model, DBM):
+        samples = sample_dbm(model, SamplingConfig(n_samples=100, n_chains=100, burn_in=1_000,
+                                                   init="data"),
+                             data=x_tr, generator=torch.Generator().manual_seed(seed))
+    est = estimate_log_likelihood(model, x_te, generator=torch.Generator().manual_seed(seed),
+                                  base_data=x_tr, model_samples=samples)
+    lo, hi = est.interval
+    return {"low": lo, "high": hi, "log_z_forward": est.log_z.log_z,
+            "log_z_forward_se": est.log_z.std_err, "ess": est.log_z.ess,
+            "log_z_reverse": est.log_z_reverse.log_z, "n_betas": est.log_z.n_betas,
+            "estimate_s": time.perf_counter() - t}
+
+
+def likelihood_anchors() -> dict:
+    """AIS test log-likelihoods on the bundled digits (4,000 training, 1,000 test): 784 x 500
+    RBMs trained with CD-1 and CD-25 (28 x 28 digits) and the DBM experiment's quick DBM
+    (20 x 20), each beside the literature's figure for the full MNIST (other data)."""
+    from boltzprune.app.dbm_mnist.recipes import dbm_recipe
+    from boltzprune.data.mnist import load_digits
+    from boltzprune.models.masks import receptive_field_mask
+    from boltzprune.models.rbm import init_rbm
+    from boltzprune.training.cd import train_rbm
+    from boltzprune.training.config import TrainConfig
+    from boltzprune.training.dbm import pretrain_dbm, train_dbm
+
+    out = {}
+    d = load_digits("bundled", crop=0)
+    x_tr, x_te = torch.from_numpy(d.x_train).float(), torch.from_numpy(d.x_test).float()
+    for k in (1, 25):
+        cfg = TrainConfig(epochs=30, batch_size=100, k=k, lr_schedule="constant",
+                          lr_start=0.05, initial_momentum=0.5, momentum=0.9,
+                          momentum_switch_epoch=5)
+        t = time.perf_counter()
+        rbm = init_rbm(784, 500, visible_on_fraction=x_tr.mean(0),
+                       generator=torch.Generator().manual_seed(0))
+        rbm = train_rbm(rbm, x_tr, cfg, generator=torch.Generator().manual_seed(1)).rbm
+        row = {"model": "RBM 784 x 500", "training": f"CD-{k}, 30 epochs, batch 100, lr 0.05",
+               "train_s": time.perf_counter() - t, **_anchor(rbm, x_te, x_tr, k),
+               "literature_full_mnist": LITERATURE_LOGLIK[f"rbm_cd{k}"]}
+        out[f"rbm_cd{k}"] = row
+        print(f"  RBM CD-{k}: {row['low']:.2f} .. {row['high']:.2f} nats "
+              f"(literature, full MNIST: {row['literature_full_mnist']})", flush=True)
+    d = load_digits("bundled")
+    x_tr, x_te = torch.from_numpy(d.x_train).float(), torch.from_numpy(d.x_test).float()
+    r = dbm_recipe("quick")
+    t = time.perf_counter()
+    m1 = receptive_field_mask(d.image_shape, 5, 1)
+    dbm = pretrain_dbm([400, m1.shape[1], 676], x_tr, list(r.pretrain), masks=[m1, None],
+                       generator=torch.Generator().manual_seed(0))
+    dbm = train_dbm(dbm, x_tr, r.joint, generator=torch.Generator().manual_seed(1))
+    row = {"model": "DBM 400 - 400 - 676 (receptive fields)", "training": "recipe 'quick'",
+           "train_s": time.perf_counter() - t, **_anchor(dbm, x_te, x_tr, 2),
+           "literature_full_mnist": LITERATURE_LOGLIK["dbm"]}
+    out["dbm_quick"] = row
+    print(f"  DBM quick: {row['low']:.2f} .. {row['high']:.2f} nats (bound)", flush=True)
+    out["schedules"] = schedule_rows(dbm, x_tr)
+    return out
+
+
+SCHEDULE_BETAS = (300, 1_000, 3_000, 14_500)
+
+
+def _hidden_exact_samples(rbm, n: int, g: torch.Generator) -> list[torch.Tensor]:
+    """Independent (v, h) of an RBM with a small hidden layer: h from p(h) over all 2^n_h
+    states (log p(h) = b_h . h + sum_i softplus(b_v,i + (W h)_i) + const), then v ~ p(v | h)."""
+    from boltzprune.models.enumerate import all_states
+
+    hs = all_states(rbm.n_hidden, "cpu").double()
+    log_f = hs @ rbm.b_h.double() + torch.nn.functional.softplus(
+        hs @ rbm.W.double().T + rbm.b_v.double()).sum(1)
+    h = hs[torch.multinomial(torch.softmax(log_f, 0), n, replacement=True, generator=g)]
+    p_v = torch.sigmoid(h.float() @ rbm.W.T + rbm.b_v)
+    return [(torch.rand(p_v.shape, generator=g) < p_v).float(), h.float()]
+
+
+def schedule_rows(dbm, x_tr: torch.Tensor) -> list[dict]:
+    """log Z by forward and reverse AIS against the number of inverse temperatures: for a
+    400 x 16 RBM on the 20 x 20 digits (CD-1, 10 epochs; exact log Z by summing over the
+    hidden layer; reverse runs from exact samples) and for ``dbm`` (reverse runs from Gibbs
+    samples, 1,000 sweeps). Seconds per direction, 100 runs each, 2 cores."""
+    from boltzprune.evaluate.ais import AISConfig, ais_log_partition, reverse_log_partition
+    from boltzprune.models.enumerate import log_partition
+    from boltzprune.models.rbm import init_rbm
+    from boltzprune.sampling.config import SamplingConfig
+    from boltzprune.sampling.gibbs import sample_dbm
+    from boltzprune.training.cd import train_rbm
+    from boltzprune.training.config import TrainConfig
+
+    rbm = init_rbm(400, 16, visible_on_fraction=x_tr.mean(0),
+                   generator=torch.Generator().manual_seed(0))
+    rbm = train_rbm(rbm, x_tr, TrainConfig(epochs=10, batch_size=50, lr_schedule="constant",
+                                           lr_start=0.05),
+                    generator=torch.Generator().manual_seed(1)).rbm
+    g = torch.Generator().manual_seed(3)
+    models = {"RBM 400 x 16": (rbm, _hidden_exact_samples(rbm, 100, g), log_partition(rbm)),
+              "DBM quick": (dbm, sample_dbm(dbm, SamplingConfig(
+                  n_samples=100, n_chains=100, burn_in=1_000, init="data"), data=x_tr,
+                  generator=g), None)}
+    rows = []
+    for name, (model, start, exact) in models.items():
+        for k in SCHEDULE_BETAS:
+            cfg = AISConfig(n_betas=k)
+            t = time.perf_counter()
+            f = ais_log_partition(model, cfg, generator=torch.Generator().manual_seed(k),
+                                  base_data=x_tr)
+            t1 = time.perf_counter()
+            r = reverse_log_partition(model, start, cfg, base_data=x_tr,
+                                      generator=torch.Generator().manual_seed(k + 1))
+            rows.append({"model": name, "n_betas": k, "forward": f.log_z,
+                         "forward_se": f.std_err, "forward_ess": f.ess, "reverse": r.log_z,
+                         "reverse_se": r.std_err, "exact": exact,
+                         "forward_s": t1 - t, "reverse_s": time.perf_counter() - t1})
+            print(f"  {name}, {k:>6} temperatures: forward {f.log_z:.3f} ± {f.std_err:.3f} "
+                  f"(ESS {f.ess:.0f}), reverse {r.log_z:.3f}"
+                  + (f", exact {exact:.3f}" if exact is not None else ""), flush=True)
+    return rows
+
+
+def likelihood_cost() -> dict:
+    """The bundled DBM experiment (1 seed, 2 workers) with its per-round AIS and without."""
+    base = ["dbm-mnist", "--seeds", "0", "--workers", "2"]
+    off = experiment([*base, "--set", "log_likelihood=false"])
+    on = experiment(base)
+    return {"with_ais": on, "without_ais": off, "added_s": on["wall_s"] - off["wall_s"],
+            "ratio": on["wall_s"] / off["wall_s"]}
 
 
 def _first_output_s(cmd: list[str], cwd: str) -> float:
@@ -611,6 +755,17 @@ def gpu_section(a: argparse.Namespace) -> None:
                             "recipe.pretrain.0.epochs=1", "recipe.pretrain.1.epochs=1"):
                 full += ["--set", setting]
         parts["dbm_full_experiment"] = lambda: {**experiment(full), **_env(dev)}
+    if a.likelihood:
+        res = json.loads(Path(a.out).read_text()) if Path(a.out).is_file() else {}
+        print("likelihood anchors (AIS, bundled digits):", flush=True)
+        res["likelihood_anchors"] = likelihood_anchors()
+        Path(a.out).write_text(json.dumps(res, indent=2) + "\n")
+        c = res["dbm_experiment_ais"] = likelihood_cost()
+        Path(a.out).write_text(json.dumps(res, indent=2) + "\n")
+        print(f"dbm-mnist, 1 seed: {c['with_ais']['wall_s']:.0f} s with per-round AIS, "
+              f"{c['without_ais']['wall_s']:.0f} s without (ratio {c['ratio']:.2f})")
+        print(f"written: {a.out}")
+        return None
     res: dict = {"machine": {"cpus": os.cpu_count(), **_env(dev)}, "smoke": s}
     for name, fn in parts.items():
         t = time.perf_counter()
@@ -671,6 +826,9 @@ def main() -> None:
                    help="cpu (default): the CPU rows; cuda: the GPU rows instead")
     p.add_argument("--startup", action="store_true",
                    help="only the time-to-first-output row, merged into the JSON file")
+    p.add_argument("--likelihood", action="store_true",
+                   help="only the likelihood rows (AIS cost and anchors), merged into the JSON "
+                        "file")
     p.add_argument("--smoke", action="store_true",
                    help="the GPU rows at tiny sizes on --device (cpu works), to check they run")
     a = p.parse_args()
@@ -686,6 +844,17 @@ def main() -> None:
         res["first_output"] = first_output()
         Path(a.out).write_text(json.dumps(res, indent=2) + "\n")
         _print_first_output(res["first_output"])
+        print(f"written: {a.out}")
+        return None
+    if a.likelihood:
+        res = json.loads(Path(a.out).read_text()) if Path(a.out).is_file() else {}
+        print("likelihood anchors (AIS, bundled digits):", flush=True)
+        res["likelihood_anchors"] = likelihood_anchors()
+        Path(a.out).write_text(json.dumps(res, indent=2) + "\n")
+        c = res["dbm_experiment_ais"] = likelihood_cost()
+        Path(a.out).write_text(json.dumps(res, indent=2) + "\n")
+        print(f"dbm-mnist, 1 seed: {c['with_ais']['wall_s']:.0f} s with per-round AIS, "
+              f"{c['without_ais']['wall_s']:.0f} s without (ratio {c['ratio']:.2f})")
         print(f"written: {a.out}")
         return None
     res: dict = {"machine": {"cpus": os.cpu_count(), "torch": torch.__version__,

@@ -95,16 +95,22 @@ def test_dbm_mnist_end_to_end(tmp_path, capsys):
     out = tmp_path / "dbm"
     args = ["dbm-mnist", "--seeds", "0", "--n-train", "300", "--iterations", "2",
             "--criteria", "variance", "anti_fi", "--n-generate", "300", "--workers", "1",
-            "--out", str(out), "--no-progress"]
+            "--out", str(out), "--no-progress", "--set", "recipe.likelihood.n_betas=200"]
     assert main(args) == 0
     report = (out / "report.md").read_text()
     assert "h2 readout error" in report and "raw pixels" in report.lower()
-    for name in ("fig3_encoding", "fig4_generation"):
+    for name in ("fig3_encoding", "fig4_generation", "fig4_likelihood"):
         assert (out / "figures" / f"{name}.png").stat().st_size > 10_000
     rows = list(csv.DictReader(open(out / "metrics.csv")))
     assert len(rows) == 1 + 2 * 2
     for r in rows[1:]:
         assert int(r["n_weights_total"]) < 279_236
+    for r in rows:  # a log-likelihood interval per round, from AIS over 200 temperatures
+        lo, hi = float(r["log_lik_low"]), float(r["log_lik_high"])
+        assert -400 < min(lo, hi) and max(lo, hi) < 0 and abs(hi - lo) < 40
+        assert float(r["log_z"]) + hi == pytest.approx(
+            float(r["log_z_reverse"]) + lo)  # one mean-field bound, two estimates of log Z
+    assert "## Test log-likelihood" in report and "over 200 inverse temperatures" in report
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary["criteria"]) == {"variance", "anti_fi"}
     assert "extrapolated" in summary["criteria"]["variance"]["entropy"]

@@ -329,8 +329,22 @@ def test_score_method_exact_too_large():
     est = PrunableRBM(n_components=30, n_iter=1, score_method="exact", random_state=0).fit(X)
     with pytest.raises(InvalidInputError, match="score_method='exact' needs a layer of at most 24"):
         est.score_samples(X)
-    est.set_params(score_method="auto")  # falls back to the pseudo-likelihood
-    assert est.score_samples(X).shape == (50,)
+    est.set_params(score_method="auto")  # falls back to AIS
+    auto = est.score_samples(X)
+    est.set_params(score_method="ais")
+    np.testing.assert_array_equal(est.score_samples(X), auto)  # one log Z, kept
+
+
+def test_ais_score_matches_enumeration():
+    """Above 16 hidden units "auto" estimates log Z by AIS; where it can still enumerate
+    (20 hidden units), the two agree to within 0.1 nats."""
+    X = _binary_data(n=200, n_features=30)
+    est = PrunableRBM(n_components=20, n_iter=5, random_state=0).fit(X)
+    auto = est.score_samples(X)
+    est.set_params(score_method="exact")
+    exact = est.score_samples(X)
+    shift = auto - exact  # log Z_exact - log Z_AIS, the same for every pattern
+    assert np.ptp(shift) < 1e-9 and abs(shift[0]) < 0.1
 
 
 # -- errors: one line, naming the problem ---------------------------------------------------------

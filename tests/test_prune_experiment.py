@@ -1,6 +1,6 @@
 """`boltzprune prune DATA`: the paper's procedure on the user's own data, end to end on a
-.npy file (RBM, exact log-likelihood), a labelled .npz (RBM, pseudo-log-likelihood and
-readout) and the bundled digits (DBM); resume after SIGKILL; bad input."""
+.npy file (RBM, exact log-likelihood), a labelled .npz (RBM, AIS log-likelihood and
+readout) and the bundled digits (DBM, AIS bound); resume after SIGKILL; bad input."""
 
 import csv
 import json
@@ -22,7 +22,8 @@ from boltzprune.models.enumerate import log_likelihood
 
 # tiny sampling for the importance estimates (the defaults are sized for real data)
 TINY = ["--fi-samples", "300", "--set", "sampling.n_chains=100", "--set",
-        "sampling.burn_in=20", "--set", "sampling.thin=5", "--workers", "1", "--no-progress"]
+        "sampling.burn_in=20", "--set", "sampling.thin=5", "--workers", "1", "--no-progress",
+        "--set", "likelihood.n_betas=300"]
 
 
 def _patterns(n: int, n_units: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -78,15 +79,22 @@ def test_rbm_on_npy_end_to_end(tmp_path, npy_file, capsys):
     assert summary["checks"]["encoding_beats_raw"] is None
 
 
-def test_labelled_npz_pseudo_likelihood_and_readout(tmp_path, capsys):
+def test_labelled_npz_ais_likelihood_and_readout(tmp_path, capsys):
     x, y = _patterns(400, 24, seed=1)
     np.savez(tmp_path / "labelled.npz", x=x, y=y)
     out = tmp_path / "run"
     assert main(["prune", str(tmp_path / "labelled.npz"), "--hidden", "22", "--iterations",
                  "1", "--criteria", "variance", "abs_w", "--out", str(out), *TINY]) == 0
     rows = _rows(out)
-    assert {r["measure"] for r in rows} == {"pseudo_log_likelihood"}  # both layers > 20
+    assert {r["measure"] for r in rows} == {"ais_log_likelihood"}  # both layers > 20
     assert all(0 <= float(r["encoding_error"]) <= 1 for r in rows)
+    # an AIS interval around the exact log-likelihood (22 hidden units still enumerate)
+    x = np.load(tmp_path / "labelled.npz")["x"].astype(np.float32)
+    test = np.sort(np.random.default_rng(0).permutation(len(x))[:80])
+    trained = load_model(out / "seed0" / "trained.safetensors")[0]
+    exact = log_likelihood(trained, torch.from_numpy(x[test]))
+    lo, hi = float(rows[0]["quality_low"]), float(rows[0]["quality_high"])
+    assert lo <= float(rows[0]["quality"]) <= hi and lo - 0.5 < exact < hi + 0.5
     assert "readout" in (out / "report.md").read_text()
     assert json.loads((out / "summary.json").read_text())["raw_error"] is not None
 
@@ -99,7 +107,8 @@ def test_dbm_on_bundled_digits(tmp_path, capsys):
                  "--out", str(out), *TINY]) == 0
     rows = _rows(out)
     assert len(rows) == 1 + 2 * 2
-    assert {r["measure"] for r in rows} == {"reconstruction_error"}
+    assert {r["measure"] for r in rows} == {"ais_bound"}
+    assert all(-400 < float(r["quality_low"]) <= float(r["quality_high"]) < 0 for r in rows)
     assert all(len(json.loads(r["n_hidden"])) == 2 for r in rows)
     assert all(0 <= float(r["encoding_error"]) <= 1 for r in rows)
     unpruned = json.loads(rows[0]["n_weights"])

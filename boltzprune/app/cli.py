@@ -1,4 +1,5 @@
-"""Command line: ``boltzprune <experiment> ...``, ``sweep``, ``configs``, ``patch-stats``.
+"""Command line: ``boltzprune <experiment> ...``, ``sweep``, ``configs``, ``loglik``,
+``patch-stats``.
 
 Every experiment registered in ``app/experiments.py`` becomes a command with the options
 all runs share (device, workers, output, config file, --set, plugins, resume) and its own.
@@ -103,6 +104,29 @@ def _parser() -> argparse.ArgumentParser:
                     help="local cluster workers (default: the sweep file's workers, or 2)")
     sw.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
+    ll = sub.add_parser(
+        "loglik", help="estimate log Z and the test log-likelihood of a saved RBM or DBM",
+        description="Estimate log Z and the mean test log-likelihood of a checkpoint "
+                    "(trained.safetensors, iter<k>_retrained.safetensors, ...): exact by "
+                    "enumeration for an RBM with a small layer, otherwise an interval from "
+                    "forward AIS and reverse AIS (RAISE for an RBM; a DBM's is the mean-field "
+                    "lower bound on log p(v)). See docs/likelihood.md.")
+    ll.add_argument("checkpoint", metavar="CHECKPOINT", help="a model saved by boltzprune")
+    ll.add_argument("--data", default="digits", metavar="digits|FILE",
+                    help="test patterns: 'digits' (the bundled digits' test split, 20 x 20) "
+                         "or a .npy/.npz/.csv/IDX file of binary rows (default: %(default)s)")
+    ll.add_argument("--n-betas", type=int, default=14_500, metavar="K",
+                    help="inverse temperatures (default: %(default)s, Salakhutdinov & Murray "
+                         "2008)")
+    ll.add_argument("--n-runs", type=int, default=100, metavar="N",
+                    help="forward AIS runs (default: %(default)s)")
+    ll.add_argument("--n-reverse", type=int, default=100, metavar="N",
+                    help="reverse runs: test patterns (RBM) or model samples (DBM) "
+                         "(default: %(default)s)")
+    ll.add_argument("--device", default="cpu", help="torch device (default: %(default)s)")
+    ll.add_argument("--seed", type=int, default=0, help="seed (default: %(default)s)")
+    ll.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+
     cf = sub.add_parser(
         "configs", help="list the config files shipped with boltzprune, or print one",
         description="Without NAME, list the experiment config files shipped with boltzprune; "
@@ -122,6 +146,17 @@ def _configs(args: argparse.Namespace) -> int:
     for name in shipped_names():
         experiment, about = shipped_summary(name)
         print(f"{name:<18} {experiment:<12} {about}")
+    return 0
+
+
+def _loglik(args: argparse.Namespace) -> int:
+    from boltzprune.app.loglik import estimate_checkpoint, format_result
+    from boltzprune.evaluate.config import AISConfig
+
+    cfg = AISConfig(n_betas=args.n_betas, n_runs=args.n_runs, n_reverse=args.n_reverse)
+    res = estimate_checkpoint(args.checkpoint, args.data, cfg, device=args.device,
+                              seed=args.seed, progress=not args.no_progress)
+    print(format_result(res))
     return 0
 
 
@@ -315,7 +350,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from boltzprune.errors import BoltzpruneError
 
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
-    commands = {"patch-stats": _patch_stats, "configs": _configs, "sweep": _sweep}
+    commands = {"patch-stats": _patch_stats, "configs": _configs, "sweep": _sweep,
+                "loglik": _loglik}
     if args.command not in commands and not args.no_progress:  # before any slow import
         print(f"boltzprune {args.command}: checking the settings", file=sys.stderr,
               flush=True)

@@ -17,7 +17,7 @@ from boltzprune.app.figures import save_figure as _save
 if TYPE_CHECKING:
     from boltzprune.app.dbm_mnist.summary import Baseline, CriterionSummary
 
-__all__ = ["plot_fig3", "plot_fig4"]
+__all__ = ["plot_fig3", "plot_fig4", "plot_likelihood"]
 
 
 def plot_fig3(path: Path, summary: Mapping[str, CriterionSummary], baseline: float,
@@ -140,6 +140,47 @@ def plot_fig4(path: Path, summary: Mapping[str, CriterionSummary], ref: Baseline
     ax.set_ylabel("entropy of class distribution (nats)")
     ax.set_title("D  diversity of fully\nretrained models")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
+    fig.suptitle(title)
+    _save(fig, path)
+
+
+def plot_likelihood(path: Path, summary: Mapping[str, CriterionSummary],
+                    criteria: Sequence[str], title: str) -> None:
+    """(E) test log-likelihood (mean-field bound on log p(v) minus the AIS log Z) per
+    pruning iteration, a band from the reverse-AIS end to the forward-AIS end of the
+    interval, the middle drawn; (F) the same after the last round and for the architecture
+    retrained from scratch. Criteria whose summary has no estimate are left out."""
+    crits = [c for c in criteria if summary[c].loglik_low_mean is not None]
+    fig = new_figure((11, 4.6))
+    gs = fig.add_gridspec(2, 3, height_ratios=[0.12, 1], hspace=0.25, wspace=0.4, top=0.86,
+                          bottom=0.14)
+    ax = fig.add_subplot(gs[1, 0:2])
+    for c in crits:
+        s = summary[c]
+        lo, hi = np.asarray(s.loglik_low_mean), np.asarray(s.loglik_high_mean)
+        it = np.arange(len(lo))
+        ax.fill_between(it, np.minimum(lo, hi), np.maximum(lo, hi), color=_color(c),
+                        alpha=0.25, lw=0)
+        ax.plot(it, (lo + hi) / 2, color=_color(c), marker="o", ms=3, label=_label(c))
+    ax.set_xlabel("pruning iteration (0 = unpruned)")
+    ax.set_ylabel("test log-likelihood (nats per digit)")
+    ax.set_title("E  test log-likelihood (band: reverse to forward AIS)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    legend_axes(fig.add_subplot(gs[0, :]), *ax.get_legend_handles_labels())
+    ax = fig.add_subplot(gs[1, 2])
+    for i, c in enumerate(crits):
+        s = summary[c]
+        pts = [(0, s.loglik_low_mean[-1], s.loglik_high_mean[-1])]
+        if s.full_retrain_loglik is not None:
+            pts.append((1, *s.full_retrain_loglik))
+        for x, lo, hi in pts:
+            xx = x + (i - (len(crits) - 1) / 2) * 0.12
+            ax.errorbar([xx], [(lo + hi) / 2], yerr=[[abs(hi - lo) / 2]], color=_color(c),
+                        marker="o", ms=4, capsize=2)
+    ax.set_xticks([0, 1], ["last round", "retrained\nfrom scratch"])
+    ax.set_xlim(-0.5, 1.5)
+    ax.set_ylabel("test log-likelihood (nats per digit)")
+    ax.set_title("F  pruned vs retrained")
     fig.suptitle(title)
     _save(fig, path)
 

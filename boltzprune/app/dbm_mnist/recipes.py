@@ -1,11 +1,12 @@
-"""Recipes of the DBM experiment: the settings of every training phase, its samples and its
-readout, by name ("quick", "full", "paper")."""
+"""Recipes of the DBM experiment: the settings of every training phase, its samples, its
+readout and its likelihood estimate, by name ("quick", "full", "paper")."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from boltzprune.errors import InvalidInputError
+from boltzprune.evaluate.config import AISConfig
 from boltzprune.models.config import MeanFieldConfig
 from boltzprune.sampling.config import SamplingConfig
 from boltzprune.training.config import DBMTrainConfig, TrainConfig
@@ -17,13 +18,15 @@ RECIPES = ("quick", "full", "paper")
 
 @dataclass(frozen=True)
 class DBMRecipe:
-    """Every training phase's settings, the model samples and the readout."""
+    """Every training phase's settings, the model samples, the readout and the test
+    log-likelihood estimate (AIS on log Z, the mean-field bound on log p(v))."""
 
     pretrain: tuple[TrainConfig, TrainConfig]  # RBM 1 (v-h1), RBM 2 (h1-h2)
     joint: DBMTrainConfig  # joint training of the stacked DBM
     retrain: DBMTrainConfig  # joint training after each pruning round
     sampling: SamplingConfig  # model samples for Fisher information and generated digits
-    readout: MeanFieldConfig  # mean-field inference of the encodings
+    readout: MeanFieldConfig  # mean-field inference of the encodings (and of the bound)
+    likelihood: AISConfig = AISConfig()  # noqa: RUF009 (frozen, so shared safely)
 
 
 def dbm_recipe(name: str) -> DBMRecipe:
@@ -52,6 +55,12 @@ def dbm_recipe(name: str) -> DBMRecipe:
     (benchmarks/run.py, "dbm_minibatch"), so a seed's ~600 epochs would take 41 hours or
     more online; on one H200 a minibatch-500 epoch takes 0.34 s and a
     minibatch-50 epoch, bound by kernel launches, 2.2 s (issue 11's measurements).
+
+    The test log-likelihood after every round: "paper" and "full" anneal over Salakhutdinov
+    & Murray's 14,500 inverse temperatures (100 forward runs, 100 reverse runs from model
+    samples); "quick" over 1,000, which on the bundled quick DBM gave log Z within about
+    1 nat of the 14,500-temperature value (forward and reverse 1.1 nats apart) at 1.8 s per
+    direction on 2 cores (docs/likelihood.md).
     """
     if name == "paper":
         pre = TrainConfig(epochs=20, batch_size=1, lr_schedule="log", lr_start=0.01,
@@ -65,7 +74,7 @@ def dbm_recipe(name: str) -> DBMRecipe:
         retrain = DBMTrainConfig(**{**joint.__dict__, "epochs": 10})
         sampling = SamplingConfig(n_samples=60_000, n_chains=1_000, burn_in=1_000, thin=200,
                                   init="data")
-        return DBMRecipe((pre, pre2), joint, retrain, sampling, mf)
+        return DBMRecipe((pre, pre2), joint, retrain, sampling, mf, AISConfig())
     if name == "quick":
         pre = TrainConfig(epochs=10, batch_size=20, lr_schedule="log", lr_start=0.05,
                           lr_end=0.005, initial_momentum=0.5, momentum=0.9,
@@ -77,7 +86,7 @@ def dbm_recipe(name: str) -> DBMRecipe:
         retrain = DBMTrainConfig(**{**joint.__dict__, "epochs": 3})
         sampling = SamplingConfig(n_samples=2_000, n_chains=500, burn_in=50, thin=10,
                                   init="data")
-        return DBMRecipe((pre, pre), joint, retrain, sampling, mf)
+        return DBMRecipe((pre, pre), joint, retrain, sampling, mf, AISConfig(n_betas=1_000))
     if name == "full":
         pre = TrainConfig(epochs=20, batch_size=100, lr_schedule="log", lr_start=0.03,
                           lr_end=0.003, initial_momentum=0.5, momentum=0.9,
@@ -89,6 +98,6 @@ def dbm_recipe(name: str) -> DBMRecipe:
         retrain = DBMTrainConfig(**{**joint.__dict__, "epochs": 10})
         sampling = SamplingConfig(n_samples=10_000, n_chains=1_000, burn_in=200, thin=20,
                                   init="data")
-        return DBMRecipe((pre, pre), joint, retrain, sampling, mf)
+        return DBMRecipe((pre, pre), joint, retrain, sampling, mf, AISConfig())
     raise InvalidInputError(f"recipe must be one of {', '.join(map(repr, RECIPES))}; got "
                             f"{name!r}")

@@ -69,6 +69,13 @@ class RoundRow:
     confidence: float  # mean winning probability of the raw-digit classifier on samples
     class_fractions: list[float]  # of the generated digits
     n_cut: list[int] | None = None  # weights the criterion cut per matrix (None: unpruned)
+    # mean test log p(v) >= mean-field bound - log Z, with log Z from reverse AIS (low) and
+    # forward AIS (high) (None: log_likelihood off)
+    log_lik_low: float | None = None
+    log_lik_high: float | None = None
+    log_z: float | None = None  # forward AIS
+    log_z_se: float | None = None  # its standard error
+    log_z_reverse: float | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +139,8 @@ class FullRetrain:
     class_fractions: list[float]
     entropy_nats: float
     bootstrap: BootstrapEntropy
+    log_lik_low: float | None = None  # as RoundRow's, of the retrained architecture
+    log_lik_high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -229,6 +238,22 @@ class _Seed:
                             max_norm=last.max_norm, readout_error=error,
                             raw_readout_error=raw)
 
+    def likelihood(self, model: DBM, samples: list[torch.Tensor], key: tuple
+                   ) -> dict[str, float | None]:
+        """The test log-likelihood interval (RoundRow's log_lik_* and log_z* fields): the
+        mean-field bound with log Z by forward AIS and by reverse AIS from ``samples``."""
+        if not self.cfg.log_likelihood:
+            return {}
+        from boltzprune.evaluate.ais import estimate_log_likelihood
+
+        est = estimate_log_likelihood(model, self.x_te, self.recipe.likelihood,
+                                      generator=self.gen(*key, "likelihood"),
+                                      base_data=self.x_tr, model_samples=samples,
+                                      mean_field=self.recipe.readout)
+        return {"log_lik_low": est.low, "log_lik_high": est.high,
+                "log_z": est.log_z.log_z, "log_z_se": est.log_z.std_err,
+                "log_z_reverse": est.log_z_reverse.log_z}
+
     def evaluate(self, model: DBM, samples: list[torch.Tensor], criterion: str, iteration: int,
                  n_cut: list[int] | None = None, raw_error: float | None = None
                  ) -> tuple[RoundRow, HealthRow]:
@@ -243,7 +268,8 @@ class _Seed:
         row = RoundRow(
             self.seed, criterion, iteration, model.n_weights, sum(model.n_weights),
             model.sizes[1], model.sizes[2], int((~model.masks[0].any(1)).sum()), error,
-            gq.confidence, gq.class_fractions.tolist(), n_cut)
+            gq.confidence, gq.class_fractions.tolist(), n_cut,
+            **self.likelihood(model, samples, (criterion, iteration)))
         h = self.health(model, samples, marginals, iteration > 0,
                         None if raw_error is None else (error, raw_error))
         stage = "trained" if iteration == 0 else "retrained"
@@ -327,6 +353,7 @@ def run_criterion(cfg: DBMMnistConfig, seed: int, crit: str, digits: DigitData,
         gq = generation_quality(c.raw_clf, gen[0])
         boot = bootstrap_entropy(gq.labels, ENTROPY_SIZES, n_resamples=BOOTSTRAP_RESAMPLES,
                                  seed=seed)
+        lik = c.likelihood(fresh, gen, (crit, "full"))
         full = FullRetrain(gq.confidence, gq.class_fractions.tolist(), gq.entropy_nats,
                            BootstrapEntropy(
                                sizes=tuple(int(k) for k in boot["sizes"]),
@@ -334,7 +361,8 @@ def run_criterion(cfg: DBMMnistConfig, seed: int, crit: str, digits: DigitData,
                                sd=tuple(float(h) for h in boot["sd"]),
                                extrapolated=float(boot["extrapolated"]),
                                slope=float(boot["slope"]),
-                               full_sample=float(boot["full_sample"])))
+                               full_sample=float(boot["full_sample"])),
+                           lik.get("log_lik_low"), lik.get("log_lik_high"))
         if ticks is not None:
             ticks.put(1)
     return _Pruned(rows, full, time.perf_counter() - t0, health)

@@ -57,6 +57,12 @@ class CriterionSummary:
     # the pruned architecture retrained from scratch (None: not run for every seed)
     entropy: EntropySummary | None
     full_retrain_confidence: float | None
+    # mean over seeds of the test log-likelihood interval's ends (RoundRow.log_lik_low,
+    # log_lik_high), and the sd over seeds of its middle (None: not estimated)
+    loglik_low_mean: tuple[float, ...] | None = None
+    loglik_high_mean: tuple[float, ...] | None = None
+    loglik_sd: tuple[float, ...] | None = None
+    full_retrain_loglik: tuple[float, float] | None = None  # (low, high), means over seeds
 
 
 @dataclass(frozen=True)
@@ -124,12 +130,24 @@ def _criterion_summary(results: list[SeedResult], criterion: str) -> CriterionSu
         m, s = _ms(arr)
         fields[f"{key}_mean"], fields[f"{key}_sd"] = _floats(m), _floats(s)
     fractions = np.asarray([rows[-1].class_fractions for rows in per_seed])
+    lik: dict[str, tuple[float, ...] | None] = dict.fromkeys(
+        ("loglik_low_mean", "loglik_high_mean", "loglik_sd"))
+    if all(row.log_lik_low is not None for rows in per_seed for row in rows):
+        lo = np.asarray([[row.log_lik_low for row in rows] for rows in per_seed])
+        hi = np.asarray([[row.log_lik_high for row in rows] for rows in per_seed])
+        lik = {"loglik_low_mean": _floats(lo.mean(0)), "loglik_high_mean": _floats(hi.mean(0)),
+               "loglik_sd": _floats(_ms((lo + hi) / 2)[1])}
     full = all(criterion in r.full_retrain for r in results)
+    full_lik = None
+    if full and all(r.full_retrain[criterion].log_lik_low is not None for r in results):
+        full_lik = (float(np.mean([r.full_retrain[criterion].log_lik_low for r in results])),
+                    float(np.mean([r.full_retrain[criterion].log_lik_high for r in results])))
     return CriterionSummary(
-        **fields, final_fractions=_floats(fractions.mean(0)),
+        **fields, final_fractions=_floats(fractions.mean(0)), **lik,
         entropy=_entropy(results, criterion) if full else None,
         full_retrain_confidence=float(np.mean([r.full_retrain[criterion].confidence
-                                               for r in results])) if full else None)
+                                               for r in results])) if full else None,
+        full_retrain_loglik=full_lik)
 
 
 def summarise(cfg: DBMMnistConfig, results: list[SeedResult]) -> DBMMnistSummary:

@@ -20,6 +20,7 @@ from boltzprune._validate import (
 from boltzprune.app.experiment import RunConfig
 from boltzprune.data.arrays import parse_binarize
 from boltzprune.errors import InvalidInputError, InvalidTypeError
+from boltzprune.evaluate.config import AISConfig
 from boltzprune.models.config import MeanFieldConfig
 from boltzprune.sampling.config import SamplingConfig
 from boltzprune.training.config import DBMTrainConfig, TrainConfig
@@ -96,6 +97,9 @@ class PruneDataConfig(RunConfig):
     retrain_epochs: int = 2
     # model samples for every importance estimate (chains started at training patterns)
     sampling: SamplingConfig = field(default_factory=_sampling_default)
+    # the test log-likelihood of models too large to enumerate: AIS over 2,000 inverse
+    # temperatures, 100 forward and 100 reverse runs (docs/likelihood.md)
+    likelihood: AISConfig = field(default_factory=lambda: AISConfig(n_betas=2_000))
 
     def __post_init__(self) -> None:
         super().__post_init__()

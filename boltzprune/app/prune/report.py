@@ -238,16 +238,27 @@ def _findings(cfg: PruneDataConfig, summary: PruneSummary) -> str:
     return "\n".join(out)
 
 
+def _ais_words(cfg: PruneDataConfig) -> str:
+    a = cfg.likelihood
+    return (f"by annealed importance sampling ({a.n_runs} forward runs over {a.n_betas:,} "
+            "inverse temperatures; docs/likelihood.md)")
+
+
 def _measure_line(cfg: PruneDataConfig, data: PruneData, measure: str) -> str:
     what = MEASURES[measure].label
     why = {"log_likelihood": f"exact by enumeration, as the RBM's smaller layer has at most "
                              f"{EXACT_MAX_UNITS} units",
-           "pseudo_log_likelihood": f"sum over units of log p(v_i | v_-i), as both of the "
-                                    f"RBM's layers have more than {EXACT_MAX_UNITS} units "
-                                    "(exact enumeration up to that)",
-           "reconstruction_error": "mean over patterns and units of (v - p(v | mu_1))^2, with "
-                                   "mu the mean-field marginals given v "
-                                   f"(up to {cfg.joint.mean_field.max_iter} updates)"}[measure]
+           "ais_log_likelihood": f"as both of the RBM's layers have more than "
+                                 f"{EXACT_MAX_UNITS} units (exact enumeration up to that), "
+                                 f"with log Z {_ais_words(cfg)} and RAISE from "
+                                 f"{cfg.likelihood.n_reverse} test patterns; the tables give "
+                                 "the interval's middle, metrics.csv its ends "
+                                 "(quality_low, quality_high)",
+           "ais_bound": f"the mean-field lower bound on log p(v) (up to "
+                        f"{cfg.joint.mean_field.max_iter} updates) with log Z {_ais_words(cfg)} "
+                        f"and reverse AIS from {cfg.likelihood.n_reverse} Gibbs samples of the "
+                        "model; the tables give the interval's middle, metrics.csv its ends "
+                        "(quality_low, quality_high)"}[measure]
     line = f"- Quality: the {what}, {why}."
     if data.has_labels:
         line += (f" Readout: multinomial logistic regression (C = {READOUT_C:g}, "

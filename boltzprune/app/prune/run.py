@@ -12,9 +12,11 @@ Quality on the test patterns, one measure per run, fixed by the trained model's 
 - an RBM whose smaller layer has at most ``EXACT_MAX_UNITS`` units: the exact mean
   log-likelihood log p(v) (enumeration, paper eq. 5-6); pruning only removes hidden units,
   so it stays exact in every round;
-- a larger RBM: the mean pseudo-log-likelihood sum_i log p(v_i | v_-i);
-- a DBM: the mean-field reconstruction error, mean over patterns and units of
-  (v - p(v | mu_1))^2 with mu the mean-field marginals given v.
+- a larger RBM: the mean log p(v) with log Z between forward AIS and RAISE
+  (``evaluate.ais.estimate_log_likelihood``; ``quality`` is the interval's middle,
+  ``quality_low`` and ``quality_high`` its ends);
+- a DBM: the mean-field lower bound on log p(v), log Z between forward AIS and reverse AIS
+  from Gibbs samples of the model.
 
 With labels, also the test error of a logistic readout of the deepest layer's encoding
 (an RBM's p(h | v), a DBM's mean-field mu_L; paper 2.4), against the same readout of the
@@ -59,9 +61,10 @@ class Measure:
 
 MEASURES: dict[str, Measure] = {  # by the name metrics.csv holds
     "log_likelihood": Measure("test log-likelihood (nats per pattern)", True, ".3f"),
-    "pseudo_log_likelihood": Measure("test pseudo-log-likelihood (nats per pattern)", True,
-                                     ".3f"),
-    "reconstruction_error": Measure("test reconstruction error", False, ".4f"),
+    "ais_log_likelihood": Measure("test log-likelihood, AIS (nats per pattern)", True,
+                                  ".3f"),
+    "ais_bound": Measure("test log-likelihood, mean-field bound with AIS (nats per pattern)",
+                         True, ".3f"),
 }
 EXACT_MAX_UNITS = 20  # an RBM's smaller layer up to this size: exact log-likelihood
 READOUT_C = 1.0  # inverse regularisation of the logistic readout (as the DBM experiment)
@@ -115,8 +118,10 @@ class RoundRow:
     n_hidden_total: int
     n_dead_visible: int  # visible units left without any weight (never removed)
     measure: str  # the quality measure's name (a key of MEASURES)
-    quality: float  # its value on the test patterns
+    quality: float  # its value on the test patterns (an AIS interval's middle)
     encoding_error: float | None  # test error of the readout (None: no labels)
+    quality_low: float | None = None  # an AIS estimate's interval (None: exact)
+    quality_high: float | None = None
 
 
 
@@ -133,9 +138,9 @@ class SeedResult:
 def quality_measure(cfg: PruneDataConfig, n_units: int) -> str:
     """The run's test-set quality measure (a key of MEASURES) for data of ``n_units``."""
     if cfg.model == "dbm":
-        return "reconstruction_error"
+        return "ais_bound"
     small = min(n_units, cfg.hidden_sizes[0])
-    return "log_likelihood" if small <= EXACT_MAX_UNITS else "pseudo_log_likelihood"
+    return "log_likelihood" if small <= EXACT_MAX_UNITS else "ais_log_likelihood"
 
 
 def _read(cfg: PruneDataConfig) -> ArrayData:
@@ -207,19 +212,29 @@ class _Seed:
                            generator=self.gen("pretrain"))
         return train_dbm(dbm, self.x_tr, cfg.joint, generator=self.gen("joint"))
 
-    def _quality(self, model: RBM | DBM) -> float:
+    def _quality(self, model: RBM | DBM, key: tuple) -> tuple[float, float | None,
+                                                               float | None]:
+        """(quality, interval low, interval high) on the test patterns."""
         x = self.x_te
         if self.measure == "log_likelihood":
             from boltzprune.models.enumerate import log_likelihood
 
-            return log_likelihood(model, x)
-        if self.measure == "pseudo_log_likelihood":
-            from boltzprune.estimator import _pseudo_log_likelihood
+            return log_likelihood(model, x), None, None
+        from boltzprune.evaluate.ais import estimate_log_likelihood
 
-            return float(_pseudo_log_likelihood(model, x).mean())
-        mu1 = model.mean_field(x, self.cfg.joint.mean_field)[1]
-        p_v = torch.sigmoid(mu1 @ model.weights[0].T + model.biases[0])
-        return float(((x - p_v) ** 2).mean())
+        cfg, samples = self.cfg.likelihood, None
+        if isinstance(model, DBM):  # reverse AIS starts at fresh samples of this model
+            from boltzprune.sampling.gibbs import sample_dbm
+
+            n = cfg.n_reverse
+            sampling = dataclasses.replace(self.cfg.sampling, n_samples=n, n_chains=n)
+            samples = sample_dbm(model, sampling, data=self.x_tr,
+                                 generator=self.gen(*key, "likelihood samples"))
+        est = estimate_log_likelihood(model, x, cfg, generator=self.gen(*key, "likelihood"),
+                                      base_data=self.x_tr, model_samples=samples,
+                                      mean_field=self.cfg.joint.mean_field)
+        lo, hi = est.interval
+        return est.value, lo, hi
 
     def _encode(self, model: RBM | DBM, x: torch.Tensor) -> np.ndarray:
         """The deepest layer's encoding, (n, n_L); a constant column when it has no units
@@ -242,9 +257,10 @@ class _Seed:
             error = encoding_error(self._encode(model, self.x_tr), d.y_train,
                                    self._encode(model, self.x_te), d.y_test, C=READOUT_C,
                                    max_iter=READOUT_MAX_ITER, seed=self.seed)
+        quality, lo, hi = self._quality(model, (criterion, iteration))
         return RoundRow(self.seed, criterion, iteration, n_weights, sum(n_weights), n_hidden,
-                        sum(n_hidden), int((~mask0.any(1)).sum()), self.measure,
-                        self._quality(model), error)
+                        sum(n_hidden), int((~mask0.any(1)).sum()), self.measure, quality,
+                        error, lo, hi)
 
 
 def _first_samples(c: _Seed, model: RBM | DBM, out: Path) -> list[torch.Tensor]:
