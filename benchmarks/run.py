@@ -7,7 +7,8 @@ on this machine: our CD-1 against scikit-learn's BernoulliRBM and against the ma
 float32 GEMM rate, our online updates against a plain NumPy loop, the time to first output
 of every command against the bare interpreter's start (and the 1-second target), and so on.
 --quick skips the two end-to-end experiment runs (several minutes); --startup runs the
-time-to-first-output row alone and merges it into the JSON file; --likelihood runs the
+time-to-first-output row alone and merges it into the JSON file, --running-fisher the cost
+of the running local Fisher statistics (a CD-1 epoch with and without them); --likelihood runs the
 likelihood rows alone (the bundled DBM experiment with and without its per-round AIS, and
 the AIS anchors of docs/likelihood.md: 784 x 500 RBMs trained with CD-1 and CD-25 and the
 quick DBM, on the bundled digits) and merges them into the JSON file.
@@ -99,6 +100,34 @@ def cd1_throughput(x: np.ndarray, gflops: float) -> list[dict]:
         rows.append({"batch_size": b, "samples_per_s": best, "ours_by_backend": ours,
                      "sklearn_samples_per_s": n / t_sk, "ratio_vs_sklearn": best * t_sk / n,
                      "fraction_of_gemm_roofline": best * 10 * 784 * 500 / 1e9 / gflops})
+    return rows
+
+
+def running_fisher_cost(x: np.ndarray) -> list[dict]:
+    """A CD-1 epoch over the bundled digits with the running local statistics
+    (``fisher.running.RunningFisher`` as a hook) against the same epoch without them: 784 x
+    500 (digits) at batch 10 and 100, and the paper's 13 x 70 at batch 1 (PyTorch path; its
+    data 13 central pixels)."""
+    from boltzprune import TrainConfig, init_rbm, train_rbm
+    from boltzprune.fisher.running import RunningFisher
+
+    rows = []
+    xt = torch.from_numpy(x)
+    for n_v, n_h, b, n in ((784, 500, 10, len(x)), (784, 500, 100, len(x)), (13, 70, 1, 5_000)):
+        mid = (784 - n_v) // 2  # 13 x 70: 13 pixels from the middle of the image
+        data = xt[:n, mid:mid + n_v].contiguous()
+        rbm = init_rbm(n_v, n_h, generator=torch.Generator().manual_seed(0))
+        cfg = TrainConfig(epochs=1, batch_size=b, lr_schedule="constant", lr_start=0.01,
+                          momentum=0.5, initial_momentum=0.5, backend="torch")
+
+        def epoch(hooks, cfg=cfg, rbm=rbm, data=data):
+            return train_rbm(rbm, data, cfg, generator=torch.Generator().manual_seed(1),
+                             hooks=hooks)
+
+        plain = _best(lambda: epoch(()), 2)
+        tracked = _best(lambda rbm=rbm: epoch([RunningFisher(rbm)]), 2)
+        rows.append({"rbm": f"{n_v} x {n_h}", "batch_size": b, "plain_s": plain,
+                     "tracked_s": tracked, "ratio": tracked / plain})
     return rows
 
 
@@ -370,6 +399,14 @@ def schedule_rows(dbm, x_tr: torch.Tensor) -> list[dict]:
                   f"(ESS {f.ess:.0f}), reverse {r.log_z:.3f}"
                   + (f", exact {exact:.3f}" if exact is not None else ""), flush=True)
     return rows
+
+
+def _print_running_fisher(rows: list[dict]) -> None:
+    print("CD-1 epoch with running local FI statistics | RBM | batch | plain s | tracked s | "
+          "ratio")
+    for r in rows:
+        print(f"  {r['rbm']} | {r['batch_size']} | {r['plain_s']:.2f} | {r['tracked_s']:.2f} | "
+              f"{r['ratio']:.2f}")
 
 
 def likelihood_cost() -> dict:
@@ -755,6 +792,13 @@ def gpu_section(a: argparse.Namespace) -> None:
                             "recipe.pretrain.0.epochs=1", "recipe.pretrain.1.epochs=1"):
                 full += ["--set", setting]
         parts["dbm_full_experiment"] = lambda: {**experiment(full), **_env(dev)}
+    if a.running_fisher:
+        res = json.loads(Path(a.out).read_text()) if Path(a.out).is_file() else {}
+        res["running_fisher"] = running_fisher_cost(digits())
+        Path(a.out).write_text(json.dumps(res, indent=2) + "\n")
+        _print_running_fisher(res["running_fisher"])
+        print(f"written: {a.out}")
+        return None
     if a.likelihood:
         res = json.loads(Path(a.out).read_text()) if Path(a.out).is_file() else {}
         print("likelihood anchors (AIS, bundled digits):", flush=True)
@@ -816,6 +860,15 @@ def _print_gpu(name: str, rows, seconds: float) -> None:
     print(f"  ({seconds:.0f} s)", flush=True)
 
 
+def _one_row(out: str, key: str, measure, show) -> None:
+    """Measure one row and merge it into the JSON file ``out`` (the other rows kept)."""
+    res = json.loads(Path(out).read_text()) if Path(out).is_file() else {}
+    res[key] = measure()
+    Path(out).write_text(json.dumps(res, indent=2) + "\n")
+    show(res[key])
+    print(f"written: {out}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default=None,
@@ -826,6 +879,8 @@ def main() -> None:
                    help="cpu (default): the CPU rows; cuda: the GPU rows instead")
     p.add_argument("--startup", action="store_true",
                    help="only the time-to-first-output row, merged into the JSON file")
+    p.add_argument("--running-fisher", action="store_true",
+                   help="only the running-statistics row, merged into the JSON file")
     p.add_argument("--likelihood", action="store_true",
                    help="only the likelihood rows (AIS cost and anchors), merged into the JSON "
                         "file")
@@ -840,12 +895,10 @@ def main() -> None:
     if a.device != "cpu" or a.smoke:
         return gpu_section(a)
     if a.startup:  # this row alone, into the existing results
-        res = json.loads(Path(a.out).read_text()) if Path(a.out).is_file() else {}
-        res["first_output"] = first_output()
-        Path(a.out).write_text(json.dumps(res, indent=2) + "\n")
-        _print_first_output(res["first_output"])
-        print(f"written: {a.out}")
-        return None
+        return _one_row(a.out, "first_output", first_output, _print_first_output)
+    if a.running_fisher:
+        return _one_row(a.out, "running_fisher", lambda: running_fisher_cost(digits()),
+                        _print_running_fisher)
     if a.likelihood:
         res = json.loads(Path(a.out).read_text()) if Path(a.out).is_file() else {}
         print("likelihood anchors (AIS, bundled digits):", flush=True)
@@ -862,6 +915,7 @@ def main() -> None:
     res["gemm_gflops"] = gemm_rate()
     res["cd1"] = cd1_throughput(digits(), res["gemm_gflops"])
     res["online_13x70"] = online_updates()
+    res["running_fisher"] = running_fisher_cost(digits())
     res["dbm"] = dbm_parts()
     res["masked_products"] = masked_products()
     res["dbm_minibatch"] = dbm_online_vs_minibatch()
@@ -877,6 +931,7 @@ def main() -> None:
         print(f"  {r['batch_size']:>5} | {r['samples_per_s']:>14,.0f} | "
               f"{r['sklearn_samples_per_s']:>17,.0f} | {r['ratio_vs_sklearn']:>5.2f} | "
               f"{r['fraction_of_gemm_roofline']:.0%}")
+    _print_running_fisher(res["running_fisher"])
     o = res["online_13x70"]
     print(f"online 13 x 70: {o['ours_updates_per_s']:,.0f} updates/s, NumPy loop "
           f"{o['numpy_updates_per_s']:,.0f}, ratio {o['ratio']:.1f}")

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from boltzprune.errors import InvalidInputError
 
-__all__ = ["variance_fi", "heuristic_fi", "bias_fi"]
+__all__ = ["variance_fi", "heuristic_fi", "bias_fi", "variance_fi_from_rates",
+           "heuristic_fi_from_rates", "coincidence_rates", "LocalRates"]
+
+
+@dataclass(frozen=True)
+class LocalRates:
+    """What the synapses of one weight matrix see, averaged: the coincidence rates
+    <x_i y_j> (n_lower, n_upper) and the firing rates <x_i> of the layer below and <y_j> of
+    the layer above. Criteria read them from an ``ImportanceContext`` (``coincidence()``,
+    ``firing_rates()``); ``fisher.running.RunningFisher`` keeps them during training."""
+
+    coincidence: torch.Tensor
+    lower: torch.Tensor
+    upper: torch.Tensor
 
 
 def _check_pair(v: torch.Tensor, h: torch.Tensor) -> None:
@@ -17,13 +32,23 @@ def _check_pair(v: torch.Tensor, h: torch.Tensor) -> None:
         raise InvalidInputError("samples are empty: need at least one joint sample (v, h)")
 
 
+def coincidence_rates(v: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    """<v_i h_j> over joint samples v: (n, n_visible), h: (n, n_hidden), float64."""
+    _check_pair(v, h)
+    return (v.double().T @ h.double()) / v.shape[0]
+
+
 def variance_fi(v: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
     """Variance estimate of F_{w_ij, w_ij} (eq. 4): p (1 - p) with p = <v_i h_j>.
 
     v: (n, n_visible), h: (n, n_hidden) binary model samples -> (n_visible, n_hidden).
     """
-    _check_pair(v, h)
-    p = (v.double().T @ h.double()) / v.shape[0]
+    return variance_fi_from_rates(coincidence_rates(v, h))
+
+
+def variance_fi_from_rates(p: torch.Tensor) -> torch.Tensor:
+    """Eq. 4 from the coincidence rates p = <v_i h_j>: (n_visible, n_hidden) -> p (1 - p)."""
+    p = p.double()
     return (p * (1 - p)).to(torch.float32)
 
 
@@ -40,8 +65,15 @@ def heuristic_fi(v: torch.Tensor, h: torch.Tensor, W: torch.Tensor) -> torch.Ten
     if W.shape != (v.shape[1], h.shape[1]):
         raise InvalidInputError(f"W must have shape {(v.shape[1], h.shape[1])}, got "
                                 f"{tuple(W.shape)}")
-    mv = v.double().mean(0)[:, None]
-    mh = h.double().mean(0)[None, :]
+    return heuristic_fi_from_rates(v.double().mean(0), h.double().mean(0), W)
+
+
+def heuristic_fi_from_rates(rate_v: torch.Tensor, rate_h: torch.Tensor, W: torch.Tensor
+                            ) -> torch.Tensor:
+    """Eq. 10 from the firing rates <v_i>: (n_visible,), <h_j>: (n_hidden,) and the weights
+    W: (n_visible, n_hidden) (``heuristic_fi``, which averages samples into the rates)."""
+    mv = rate_v.double()[:, None]
+    mh = rate_h.double()[None, :]
     inside = (mv > 0) & (mv < 1)
     # strictly inside (0, 1) the logit is finite: the same numbers as the formula itself
     sig = torch.sigmoid(torch.logit(mv.clamp(1e-300, 1 - 1e-16)) + W.double() * (1 - mh))

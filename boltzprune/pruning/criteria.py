@@ -26,6 +26,7 @@ from boltzprune.errors import InvalidInputError, InvalidTypeError
 if TYPE_CHECKING:
     import torch
 
+    from boltzprune.fisher.diagonal import LocalRates
     from boltzprune.fisher.full import FIMEigen
     from boltzprune.models.dbm import DBM
     from boltzprune.models.rbm import RBM
@@ -47,14 +48,31 @@ class ImportanceContext:
     """What a layer criterion may look at: one weight matrix as an RBM (W, mask, biases of
     its two layers), joint samples of those two layers, and a generator.
 
-    samples.v: (n, n_visible), samples.h: (n, n_hidden). The full FIM of the pair and its
-    eigendecomposition are computed on first use and cached.
+    samples.v: (n, n_visible), samples.h: (n, n_hidden). ``coincidence()`` and
+    ``firing_rates()`` are the averages a synapse sees: from the samples, or, when pruning
+    during training (``pruning.online``), the running averages in ``statistics``. The full
+    FIM of the pair and its eigendecomposition are computed on first use and cached.
     """
 
     rbm: RBM
     samples: Samples
     generator: torch.Generator
+    statistics: LocalRates | None = None
     _eigen: FIMEigen | None = field(default=None, repr=False)
+
+    def coincidence(self) -> torch.Tensor:
+        """<v_i h_j>: (n_visible, n_hidden), float64 from samples."""
+        if self.statistics is not None:
+            return self.statistics.coincidence
+        from boltzprune.fisher.diagonal import coincidence_rates
+
+        return coincidence_rates(self.samples.v, self.samples.h)
+
+    def firing_rates(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(<v_i>, <h_j>): (n_visible,) and (n_hidden,), float64 from samples."""
+        if self.statistics is not None:
+            return self.statistics.lower, self.statistics.upper
+        return self.samples.v.double().mean(0), self.samples.h.double().mean(0)
 
     def fim_eigen(self) -> FIMEigen:
         if self._eigen is None:
@@ -68,11 +86,13 @@ class ImportanceContext:
 @dataclass
 class ModelContext:
     """What a model criterion may look at: the whole model, joint samples of every layer
-    (one (n, n_l) tensor per layer, visible first) and a generator."""
+    (one (n, n_l) tensor per layer, visible first), a generator and, when pruning during
+    training, the running averages of each weight matrix (``statistics``)."""
 
     model: RBM | DBM
     samples: list[torch.Tensor]
     generator: torch.Generator
+    statistics: list[LocalRates] | None = None
 
     @property
     def masks(self) -> list[torch.Tensor]:
@@ -86,7 +106,8 @@ class ModelContext:
         from boltzprune.sampling.gibbs import Samples
 
         return ImportanceContext(layer_rbm(self.model, l),
-                                 Samples(self.samples[l - 1], self.samples[l]), self.generator)
+                                 Samples(self.samples[l - 1], self.samples[l]), self.generator,
+                                 None if self.statistics is None else self.statistics[l - 1])
 
 
 def layer_rbm(model: RBM | DBM, l: int) -> RBM:
@@ -261,16 +282,23 @@ class CriteriaRegistry:
 
     # -- scoring --------------------------------------------------------------------------
     def importance(self, name: str, model: RBM | DBM, samples: Sequence[torch.Tensor],
-                   generator: torch.Generator) -> list[torch.Tensor]:
+                   generator: torch.Generator,
+                   statistics: Sequence[LocalRates] | None = None) -> list[torch.Tensor]:
         """Importance of every weight of every weight matrix of ``model`` under criterion
         ``name``: one (n_{l-1}, n_l) float32 tensor per matrix. ``samples``: joint model
-        samples, one (n, n_l) tensor per layer (visible first). Entries of removed weights
-        are meaningless and ignored by the pruning step."""
+        samples, one (n, n_l) tensor per layer (visible first). ``statistics``: optional
+        running averages per matrix, which the local criteria then use instead of averages
+        over ``samples``. Entries of removed weights are meaningless and ignored by the
+        pruning step."""
         entry = self._entry(name)
         L = n_matrices(model)
         if len(samples) != L + 1:
             raise InvalidInputError(f"need samples of all {L + 1} layers, got {len(samples)}")
-        ctx = ModelContext(model, list(samples), generator)
+        if statistics is not None and len(statistics) != L:
+            raise InvalidInputError(f"need statistics of all {L} weight matrices, got "
+                                    f"{len(statistics)}")
+        ctx = ModelContext(model, list(samples), generator,
+                           None if statistics is None else list(statistics))
         if entry.scope == "model":
             out = entry.fn(ctx)
             if not isinstance(out, list | tuple) or len(out) != L:
@@ -317,17 +345,17 @@ def compute_importance(name: str, ctx: ImportanceContext) -> torch.Tensor:
 @register_criterion("variance")
 def _variance(ctx: ImportanceContext) -> torch.Tensor:
     """Variance FI, p(1-p) with p = <v_i h_j> (eq. 4)."""
-    from boltzprune.fisher.diagonal import variance_fi
+    from boltzprune.fisher.diagonal import variance_fi_from_rates
 
-    return variance_fi(ctx.samples.v, ctx.samples.h)
+    return variance_fi_from_rates(ctx.coincidence())
 
 
 @register_criterion("heuristic")
 def _heuristic(ctx: ImportanceContext) -> torch.Tensor:
-    """Mean-field heuristic FI (eq. 10)."""
-    from boltzprune.fisher.diagonal import heuristic_fi
+    """Mean-field heuristic FI (eq. 10), from the two firing rates and the weight."""
+    from boltzprune.fisher.diagonal import heuristic_fi_from_rates
 
-    return heuristic_fi(ctx.samples.v, ctx.samples.h, ctx.rbm.W)
+    return heuristic_fi_from_rates(*ctx.firing_rates(), ctx.rbm.W)
 
 
 DENSE_FIM_MAX_PARAMETERS = 5_000  # above this the FIM is never formed (matrix-free Lanczos)
@@ -371,9 +399,9 @@ def _random(ctx: ImportanceContext) -> torch.Tensor:
 @register_criterion("anti_fi")
 def _anti_fi(ctx: ImportanceContext) -> torch.Tensor:
     """Variance FI reversed: prunes the most informative weights first."""
-    from boltzprune.fisher.diagonal import variance_fi
+    from boltzprune.fisher.diagonal import variance_fi_from_rates
 
-    return -variance_fi(ctx.samples.v, ctx.samples.h)
+    return -variance_fi_from_rates(ctx.coincidence())
 
 
 BUILTIN_CRITERIA = tuple(registry._entries)  # the six above, registered in this module

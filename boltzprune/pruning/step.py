@@ -15,7 +15,8 @@ from boltzprune.models.rbm import RBM
 from boltzprune.pruning.units import remove_dead_units
 from boltzprune.seeding import randperm
 
-__all__ = ["n_to_remove", "prune_mask", "PruneResult", "prune_model", "prune_rbm"]
+__all__ = ["n_to_remove", "prune_mask", "cut_weights", "PruneResult", "prune_model",
+           "prune_rbm"]
 
 
 def n_to_remove(n_weights: int, fraction: float) -> int:
@@ -43,6 +44,31 @@ def prune_mask(
     """
     fraction = check_fraction("fraction", fraction)
     check_generator("generator", generator)
+    values, idx = _existing(mask, importance)
+    k = n_to_remove(idx.numel(), fraction)
+    if k >= idx.numel():
+        raise InvalidInputError(f"pruning {fraction:g} of {idx.numel()} weights would remove "
+                                "all of them")
+    return _cut(mask, values, idx, k, generator, zero_rule)
+
+
+def cut_weights(mask: torch.Tensor, importance: torch.Tensor, n_remove: int, *,
+                generator: torch.Generator) -> torch.Tensor:
+    """New mask with the ``n_remove`` least important existing weights removed (ties
+    broken at random with ``generator``): ``prune_mask`` by a count, as a schedule that
+    names the weights to keep needs (``pruning.online``)."""
+    check_generator("generator", generator)
+    values, idx = _existing(mask, importance)
+    if isinstance(n_remove, bool) or not isinstance(n_remove, int) or \
+            not 0 <= n_remove < idx.numel():
+        raise InvalidInputError(f"n_remove must be an integer in [0, {idx.numel()}) (the "
+                                f"existing weights), got {n_remove!r}")
+    return _cut(mask, values, idx, n_remove, generator, False)
+
+
+def _existing(mask: torch.Tensor, importance: torch.Tensor
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The existing weights' importances (float64, CPU) and flat indices, checked."""
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool or mask.ndim != 2:
         raise InvalidTypeError(f"mask must be a 2-D boolean torch.Tensor, got {_describe(mask)}")
     if not isinstance(importance, torch.Tensor) or importance.shape != mask.shape:
@@ -51,22 +77,24 @@ def prune_mask(
         raise InvalidInputError(f"importance must be a torch.Tensor of the mask's shape "
                                 f"{tuple(mask.shape)}, got {got}")
     idx = mask.reshape(-1).nonzero().squeeze(1)
-    n = idx.numel()
-    if n == 0:
+    if idx.numel() == 0:
         raise InvalidInputError("the mask has no weights left to prune")
     values = importance.reshape(-1)[idx].to(torch.float64).cpu()
     if torch.isnan(values).any():
         raise InvalidInputError("importance is NaN for some existing weights")
-    k = n_to_remove(n, fraction)
-    if k >= n:
-        raise InvalidInputError(f"pruning {fraction:g} of {n} weights would remove all of them")
+    return values, idx
+
+
+def _cut(mask: torch.Tensor, values: torch.Tensor, idx: torch.Tensor, k: int,
+         generator: torch.Generator, zero_rule: bool) -> torch.Tensor:
+    n = idx.numel()
     if zero_rule and float(values.min()) >= 0:  # zeros are the least important weights
         zeros = values == 0
         if int(zeros.sum()) > k:
             k = int(zeros.sum())
             if k == n:
                 raise InvalidInputError("every remaining weight has zero importance; "
-                                 "the zero rule would remove all of them")
+                                        "the zero rule would remove all of them")
     perm = randperm(n, generator, "cpu")  # random order first, then a stable sort:
     order = perm[torch.sort(values[perm], stable=True).indices]  # ties fall in random order
     new = mask.clone().reshape(-1)

@@ -12,7 +12,7 @@ from boltzprune.errors import InvalidInputError
 from boltzprune.models.dbm import DBM
 from boltzprune.models.rbm import RBM
 
-__all__ = ["UnitRemoval", "remove_dead_units", "remove_dead_hidden"]
+__all__ = ["UnitRemoval", "alive_units", "remove_dead_units", "remove_dead_hidden"]
 
 
 @dataclass
@@ -25,15 +25,36 @@ class UnitRemoval:
     dead_visible: torch.Tensor
 
 
-def remove_dead_units(model: RBM | DBM) -> UnitRemoval:
-    """Remove the hidden units that pruning disconnected.
+def alive_units(masks: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Per hidden layer, which units keep their connections under ``masks`` (one bool
+    (n_{l-1}, n_l) mask per weight matrix): a unit of an intermediate hidden layer is dead
+    when it has no weight to the layer below or none to the layer above, a unit of the
+    deepest layer when it has none to the layer below, repeated until nothing changes
+    (a dead unit's weights no longer count for its neighbours)."""
+    masks = [m.clone() for m in masks]
+    L = len(masks)
+    alive = [torch.ones(m.shape[1], dtype=torch.bool, device=m.device) for m in masks]
+    changed = True
+    while changed:
+        changed = False
+        for l in range(1, L + 1):
+            a = alive[l - 1] & masks[l - 1].any(0)
+            if l < L:
+                a &= masks[l].any(1)
+            if bool((a != alive[l - 1]).any()):
+                alive[l - 1] = a
+                masks[l - 1][:, ~a] = False
+                if l < L:
+                    masks[l][~a] = False
+                changed = True
+    return alive
 
-    A unit of an intermediate hidden layer goes when it has lost every weight to the layer
-    below or every weight to the layer above; a unit of the deepest layer (an RBM's hidden
-    layer) when it has lost every weight to the layer below. Removal repeats until nothing
-    changes (removing a unit can disconnect its neighbours). A hidden unit without weights
-    only multiplies Z by (1 + e^{b}), so p(v) is unchanged. An RBM is returned as it is
-    when nothing is removed; a DBM is always copied.
+
+def remove_dead_units(model: RBM | DBM) -> UnitRemoval:
+    """Remove the hidden units that pruning disconnected (``alive_units``).
+
+    A hidden unit without weights only multiplies Z by (1 + e^{b}), so p(v) is unchanged.
+    An RBM is returned as it is when nothing is removed; a DBM is always copied.
     """
     if isinstance(model, RBM):
         weights, masks = [model.W], [model.mask]
@@ -42,37 +63,28 @@ def remove_dead_units(model: RBM | DBM) -> UnitRemoval:
         model = model.clone()
         weights, masks = list(model.weights), list(model.masks)
         biases, index = list(model.biases), list(model.hidden_index)
+    alive = alive_units(masks)
     L = len(weights)
-    removed: list[list[torch.Tensor]] = [[] for _ in range(L)]
-    changed_any = False
-    while True:
-        changed = False
-        for l in range(1, L + 1):
-            alive = masks[l - 1].any(0)
-            if l < L:
-                alive &= masks[l].any(1)
-            if bool(alive.all()):
-                continue
-            if not bool(alive.any()):
-                raise InvalidInputError(f"pruning disconnected every unit of hidden layer {l}; "
-                                        "use a smaller fraction or fewer iterations")
-            removed[l - 1].append(index[l - 1][~alive])
-            weights[l - 1], masks[l - 1] = weights[l - 1][:, alive], masks[l - 1][:, alive]
-            biases[l], index[l - 1] = biases[l][alive], index[l - 1][alive]
-            if l < L:
-                weights[l], masks[l] = weights[l][alive], masks[l][alive]
-            changed = changed_any = True
-        if not changed:
-            break
+    for l, a in enumerate(alive, start=1):
+        if not bool(a.any()):
+            raise InvalidInputError(f"pruning disconnected every unit of hidden layer {l}; "
+                                    "use a smaller fraction or fewer iterations")
+    removed = [index[l][~a] for l, a in enumerate(alive)]
+    for l, a in enumerate(alive, start=1):
+        if bool(a.all()):
+            continue
+        weights[l - 1], masks[l - 1] = weights[l - 1][:, a], masks[l - 1][:, a]
+        biases[l], index[l - 1] = biases[l][a], index[l - 1][a]
+        if l < L:
+            weights[l], masks[l] = weights[l][a], masks[l][a]
     dead_visible = (~masks[0].any(1)).nonzero().squeeze(1)
-    out = [torch.cat(r) if r else torch.empty(0, dtype=torch.int64) for r in removed]
-    if not changed_any:
-        return UnitRemoval(model, out, dead_visible)
+    if all(bool(a.all()) for a in alive):
+        return UnitRemoval(model, removed, dead_visible)
     if isinstance(model, RBM):
         small: RBM | DBM = RBM(weights[0], biases[0].clone(), biases[1], masks[0], index[0])
     else:
         small = DBM(weights, masks, biases, index)
-    return UnitRemoval(small, out, dead_visible)
+    return UnitRemoval(small, removed, dead_visible)
 
 
 def remove_dead_hidden(rbm: RBM) -> tuple[RBM, torch.Tensor]:

@@ -7,6 +7,7 @@ __all__ = [
     "PAPER_RBM",
     "TrainConfig",
     "TrainResult",
+    "UpdateState",
     "learning_rates",
     "momenta",
     "train_rbm",
@@ -16,5 +17,6 @@ __all__ = [
 __getattr__, __dir__ = lazy_exports(__name__, {
     "boltzprune.training.config": ["AUTHORS_CODE_RBM", "PAPER_RBM", "TrainConfig"],
     "boltzprune.training.cd": ["TrainResult", "train_rbm"],
+    "boltzprune.training.hooks": ["UpdateState"],
     "boltzprune.training.schedules": ["learning_rates", "momenta"],
 })

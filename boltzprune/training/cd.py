@@ -5,7 +5,8 @@ One update on a minibatch of B patterns v0:
     vel <- momentum * vel + lr * (positive - negative) * mask,  param <- param + vel.
 v_k comes from k alternating Gibbs steps started at v0 (CD) or at persistent chains (PCD).
 Removed weights stay exactly 0: both the gradient and the momentum are masked.
-Batch size 1 on the CPU runs a compiled loop (``_online.py``); everything else is PyTorch.
+Batch size 1 on the CPU runs a compiled loop (``_online.py``); everything else is PyTorch,
+and so is every run with hooks (``training.hooks``), which see each update.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from boltzprune.errors import DivergenceError, InvalidInputError, InvalidTypeErr
 from boltzprune.models.rbm import RBM, as_binary
 from boltzprune.seeding import randperm, uniform
 from boltzprune.training.config import AUTHORS_CODE_RBM, PAPER_RBM, TrainConfig  # re-exported
+from boltzprune.training.hooks import Hook, UpdateState, call_hooks, check_hooks
 from boltzprune.training.schedules import learning_rates, momenta
 
 __all__ = ["TrainConfig", "TrainResult", "train_rbm", "cd_statistics", "PAPER_RBM",
@@ -79,7 +81,10 @@ def _use_compiled(cfg: TrainConfig, rbm: RBM) -> bool:
             and cfg.down_factor == 1 and rbm.W.numel() <= COMPILED_MAX_WEIGHTS)
 
 
-def _torch_epoch(rbm, vel, data, order, uni, lr, mom, cfg, chain, bar):
+def _torch_epoch(rbm, vel, data, order, uni, lr, mom, cfg, chain, bar, hooks=(), epoch=0,
+                 step=0):
+    """One epoch of PyTorch updates; returns the number of updates so far (``step`` on
+    entry)."""
     n_v, n_h = rbm.W.shape
     maskf = None if bool(rbm.mask.all()) else rbm.mask.to(rbm.W.dtype)
     up, down = cfg.up_factor, cfg.down_factor
@@ -114,8 +119,16 @@ def _torch_epoch(rbm, vel, data, order, uni, lr, mom, cfg, chain, bar):
         rbm.W.add_(vel["W"])
         rbm.b_v.add_(vel["b_v"])
         rbm.b_h.add_(vel["b_h"])
+        step += 1
+        if hooks:
+            masks = call_hooks(hooks, UpdateState(rbm, step, epoch, [v0, ph0], [v, ph]))
+            if masks is not None:  # a hook pruned: the removed weights and momentum go
+                maskf = masks[0].to(rbm.W.dtype)
+                vel["W"].mul_(maskf)
+                rbm.W.mul_(maskf)
         if bar is not None:
             bar.update(b)
+    return step
 
 
 def cd_statistics(v0: torch.Tensor, ph0: torch.Tensor, vk: torch.Tensor, phk: torch.Tensor
@@ -155,13 +168,15 @@ def train_rbm(
     generator: torch.Generator,
     progress: bool = False,
     desc: str = "train",
+    hooks: list[Hook] | tuple[Hook, ...] = (),
 ) -> TrainResult:
     """Train a copy of ``rbm`` on ``data`` with CD-k or PCD-k (paper 4.3.1).
 
     data: (n_samples, n_visible) binary. The data are shuffled every epoch with
     ``generator``, which also drives all sampling. Momentum (velocity) starts at zero, as
     after pruning in the paper. Raises DivergenceError when the parameters stop being
-    finite or a weight exceeds ``config.max_abs_weight``.
+    finite or a weight exceeds ``config.max_abs_weight``. ``hooks`` are called after every
+    update with its ``training.hooks.UpdateState`` (they run on the PyTorch path).
     """
     if not isinstance(config, TrainConfig):
         raise InvalidTypeError(f"config must be a TrainConfig, got {type(config).__name__}")
@@ -169,13 +184,14 @@ def train_rbm(
         raise InvalidTypeError(f"rbm must be an RBM, got {type(rbm).__name__}")
     check_generator("generator", generator)
     data = as_binary("data", data, rbm)
+    hooks = check_hooks(hooks)
     rbm = rbm.clone()
     lrs = learning_rates(config.lr_schedule, config.lr_start, config.lr_end, config.epochs)
     moms = momenta(config.initial_momentum, config.momentum, config.momentum_switch_epoch,
                    config.epochs)
     vel = {"W": torch.zeros_like(rbm.W), "b_v": torch.zeros_like(rbm.b_v),
            "b_h": torch.zeros_like(rbm.b_h)}
-    compiled = _use_compiled(config, rbm)
+    compiled = _use_compiled(config, rbm) and not hooks
     width = config.k * (rbm.n_visible + rbm.n_hidden)
     uni = _Uniforms(generator, width, rbm.device)
     n = data.shape[0]
@@ -188,11 +204,15 @@ def train_rbm(
     bar = tqdm(total=n * config.epochs, desc=desc, unit="pat", unit_scale=True,
                leave=False, mininterval=0.5) if progress else None
     try:
+        step = 0
         for epoch in range(config.epochs):
             order = randperm(n, generator, rbm.device)
-            epoch_fn = _compiled_epoch if compiled else _torch_epoch
-            epoch_fn(rbm, vel, data_np if compiled else data, order, uni, lrs[epoch],
-                     moms[epoch], config, chain, bar)
+            if compiled:
+                _compiled_epoch(rbm, vel, data_np, order, uni, lrs[epoch], moms[epoch], config,
+                                chain, bar)
+            else:
+                step = _torch_epoch(rbm, vel, data, order, uni, lrs[epoch], moms[epoch],
+                                    config, chain, bar, hooks, epoch, step)
             _check_health(rbm, config, f"{desc}, epoch {epoch + 1}")
             result.reconstruction_error.append(_reconstruction_error(rbm, data))
     finally:

@@ -20,6 +20,7 @@ from boltzprune.models.rbm import RBM, init_rbm
 from boltzprune.seeding import randint, randperm, uniform
 from boltzprune.training.cd import TrainConfig, train_rbm
 from boltzprune.training.config import DBMTrainConfig  # re-exported, where it always was
+from boltzprune.training.hooks import Hook, UpdateState, call_hooks, check_hooks
 from boltzprune.training.schedules import learning_rates, momenta
 
 __all__ = ["DBMTrainConfig", "pretrain_dbm", "stack_rbms", "train_dbm"]
@@ -89,6 +90,7 @@ def train_dbm(
     generator: torch.Generator,
     progress: bool = False,
     desc: str = "train DBM",
+    hooks: list[Hook] | tuple[Hook, ...] = (),
 ) -> DBM:
     """Joint training of a copy of ``dbm`` on data: (n, n_visible) binary.
 
@@ -96,12 +98,14 @@ def train_dbm(
     ``config.n_chains`` persistent Gibbs chains (started from random training patterns),
     ``gibbs_steps`` sweeps per update. Update per weight matrix l:
     vel <- m vel + lr (<x_{l-1} x_l>_data - <x_{l-1} x_l>_model) * mask; W += vel; then each
-    unit's incoming weight vector is rescaled to L2 norm <= max_norm.
+    unit's incoming weight vector is rescaled to L2 norm <= max_norm. ``hooks`` are called
+    after every update with its ``training.hooks.UpdateState``.
     """
     if not isinstance(config, DBMTrainConfig):
         raise InvalidTypeError(f"config must be a DBMTrainConfig, got {type(config).__name__}")
     check_generator("generator", generator)
     data = check_binary_matrix("data", data, n_columns=dbm.sizes[0]).to(dbm.device)
+    hooks = check_hooks(hooks)
     dbm = dbm.clone()
     L = dbm.n_layers
     lrs = learning_rates(config.lr_schedule, config.lr_start, config.lr_end, config.epochs)
@@ -118,6 +122,7 @@ def train_dbm(
                             for s in dbm.sizes[1:]]
     bar = tqdm(total=n * config.epochs, desc=desc, unit="pat", unit_scale=True, leave=False,
                mininterval=0.5) if progress else None
+    step = 0
     try:
         for epoch in range(config.epochs):
             lr, mom = lrs[epoch], moms[epoch]
@@ -141,6 +146,14 @@ def train_dbm(
                 for w in dbm.weights:
                     norms = w.norm(dim=0).clamp_min(config.max_norm)
                     w.mul_(config.max_norm / norms)
+                step += 1
+                if hooks:
+                    masks = call_hooks(hooks, UpdateState(dbm, step, epoch, mus, chains))
+                    if masks is not None:  # a hook pruned: removed weights and momentum go
+                        maskf = [m.to(w.dtype) for m, w in zip(masks, dbm.weights, strict=True)]
+                        for w, vw, m in zip(dbm.weights, vel_w, maskf, strict=True):
+                            vw.mul_(m)
+                            w.mul_(m)
                 if bar is not None:
                     bar.update(b)
             if not all(bool(torch.isfinite(t).all()) for t in dbm.weights + dbm.biases):
