@@ -45,6 +45,8 @@ APP_MODULES = (
     "boltzprune.app.dbm_mnist",
     "boltzprune.app.dbm_mnist.config",  # DBMMnistConfig
     "boltzprune.app.dbm_mnist.recipes",  # DBMRecipe, dbm_recipe
+    "boltzprune.app.online",
+    "boltzprune.app.online.config",  # OnlinePruningConfig
     "boltzprune.app.sweep",
     "boltzprune.app.sweep.run",  # read_sweep_config, plan_points, run_sweep
 )

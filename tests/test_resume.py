@@ -3,8 +3,8 @@ workers, or its whole process group), check that no process is left behind, resu
 the same command, and compare every file it wrote, byte for byte (timing fields aside),
 with an uninterrupted run's.
 
-Default run: the RBM experiment. ``slow`` marker: the DBM experiment, a sweep and the
-user-data command (``pytest -m slow tests/test_resume.py``)."""
+Default run: the RBM experiment. ``slow`` marker: the DBM experiment, a sweep, the
+user-data command and the online-pruning experiment (``pytest -m slow tests/test_resume.py``)."""
 
 import os
 import random
@@ -45,6 +45,11 @@ epochs = 1
 criteria = ["variance", "abs_w"]
 seeds = [0, 1]
 """
+ONLINE_ARGS = ["online-pruning", "--seeds", "0", "--criteria", "variance", "--n-patches",
+               "1500", "--online-epochs", "2", "--prune-end-epoch", "1", "--prune-every", "150",
+               "--trace-every", "500", "--fi-samples", "300", "--set", "sampling.n_chains=60",
+               "--set", "sampling.burn_in=20", "--set", "sampling.thin=3", "--set",
+               "training.epochs=1", "--workers", "2", "--no-progress"]
 PRUNE_ARGS = ["prune", "digits", "--model", "dbm", "--hidden", "50", "30", "--iterations", "2",
               "--criteria", "variance", "abs_w", "--fi-samples", "300", "--no-progress"]
 
@@ -183,6 +188,50 @@ def test_sweep_survives_sigkill(tmp_path):
     path = tmp_path / "sweep.toml"
     path.write_text(textwrap.dedent(SWEEP))
     _kill_and_resume(["sweep", str(path), "--no-progress"], tmp_path, seed=3)
+
+
+def _without_timings(run: Path) -> dict[str, object]:
+    """The online-pruning run's files with its wall times left out: the models as they are,
+    the CSV tables without their seconds column, the JSON records without their seconds
+    fields (report.md and report.html, which print the wall times, are written from these)."""
+    import csv
+    import json
+
+    def drop(x):
+        if isinstance(x, dict):
+            return {k: drop(v) for k, v in x.items() if "seconds" not in k}
+        return [drop(v) for v in x] if isinstance(x, list) else x
+
+    out: dict[str, object] = {}
+    for f in sorted(run.rglob("*")):
+        key = str(f.relative_to(run))
+        if not f.is_file() or f.name in ("report.md", "report.html"):
+            continue
+        if f.suffix == ".csv":
+            out[key] = [{k: v for k, v in r.items() if k != "seconds"}
+                        for r in csv.DictReader(open(f))]
+        elif f.suffix == ".json":
+            out[key] = json.dumps(drop(json.loads(f.read_text())), sort_keys=True)
+        else:
+            out[key] = f.read_bytes()
+    return out
+
+
+@pytest.mark.slow
+def test_online_pruning_run_survives_sigkill(tmp_path):
+    """Killed mid-schedule (the online variant trains for most of the run), resumed with
+    the same command: every model, trace and record as an uninterrupted run's."""
+    full, broken = tmp_path / "full" / "run", tmp_path / "broken" / "run"
+    t0 = time.perf_counter()
+    _run(ONLINE_ARGS, full)
+    duration = time.perf_counter() - t0
+    rng = random.Random(4)
+    for how in ("main", "worker", "group"):
+        _kill(ONLINE_ARGS, broken, rng.uniform(1.0, duration), how)
+    _run(ONLINE_ARGS, broken)
+    a, b = _without_timings(full), _without_timings(broken)
+    assert sorted(a) == sorted(b) and len(a) > 10
+    assert [k for k in a if a[k] != b[k]] == []
 
 
 def test_resume_flag_and_config_mismatch(tmp_path, capsys):
