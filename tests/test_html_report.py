@@ -491,13 +491,29 @@ def user_data_run(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def online_run(tmp_path_factory):
+    """A real, tiny ``boltzprune online-pruning`` run (two seeds, so its figures have error
+    bars)."""
+    from boltzprune.app.cli import main
+
+    out = tmp_path_factory.mktemp("online") / "run"
+    assert main(["online-pruning", "--seeds", "0", "1", "--criteria", "variance", "abs_w",
+                 "--n-patches", "1000", "--online-epochs", "2", "--prune-end-epoch", "1",
+                 "--prune-every", "100", "--trace-every", "400", "--fi-samples", "200",
+                 "--set", "sampling.n_chains=50", "--set", "sampling.burn_in=10",
+                 "--set", "sampling.thin=2", "--set", "training.epochs=1",
+                 "--workers", "2", "--out", str(out), "--no-progress"]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
 def chromium_tmp(tmp_path_factory):
     if not CHROMIUM.exists():
         pytest.skip(f"chromium not found at {CHROMIUM}")
     return tmp_path_factory.mktemp("readable")
 
 
-@pytest.mark.parametrize("which", ["rbm", "dbm", "sweep", "user_data"])
+@pytest.mark.parametrize("which", ["rbm", "dbm", "sweep", "user_data", "online"])
 def test_reports_readable_at_1280px(which, request, chromium_tmp):
     """Every report at a 1280-px window: all text (figures scaled to their on-screen
     size, and the page's own) at least 9 px, no legend on plotted data, no page wider
@@ -506,7 +522,8 @@ def test_reports_readable_at_1280px(which, request, chromium_tmp):
         page_path = request.getfixturevalue("sweep_dir") / "summary.html"
     else:
         run = request.getfixturevalue({"rbm": "real_run", "dbm": "dbm_run",
-                                       "user_data": "user_data_run"}[which])
+                                       "user_data": "user_data_run",
+                                       "online": "online_run"}[which])
         page_path = run / "report.html"
         assert page_path.is_file()
     page = measure_page(page_path, chromium_tmp / which)
