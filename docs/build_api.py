@@ -40,6 +40,7 @@ APP_MODULES = (
     "boltzprune.app.experiments",  # EXPERIMENTS: the registered experiments
     "boltzprune.app.runs",  # run_experiment, run directories
     "boltzprune.app.configio",  # TOML files, shipped configs, --set
+    "boltzprune.app.patches",  # PatchRBMConfig, shared by the experiments on patches
     "boltzprune.app.rbm_patches",
     "boltzprune.app.rbm_patches.config",  # RBMPatchesConfig
     "boltzprune.app.dbm_mnist",

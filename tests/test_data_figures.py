@@ -139,7 +139,7 @@ def test_dbm_mnist_data_figure(tmp_path):
     out = tmp_path / "run"
     args = ["dbm-mnist", "--seeds", "0", "--n-train", "200", "--iterations", "1",
             "--criteria", "variance", "--n-generate", "200", "--workers", "1",
-            "--no-progress", "--out", str(out)]
+            "--no-progress", "--out", str(out), "--set", "log_likelihood=false"]
     assert main(args) == 0
     _check_png(out / FIGURE)
     cfg = DBMMnistConfig(n_train=200, seeds=(0,), criteria=("variance",), iterations=1)

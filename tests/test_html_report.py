@@ -447,7 +447,8 @@ def dbm_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("dbm") / "run"
     assert main(["dbm-mnist", "--seeds", "0", "--n-train", "300", "--iterations", "2",
                  "--criteria", "variance", "anti_fi", "--n-generate", "300",
-                 "--workers", "1", "--out", str(out), "--no-progress"]) == 0
+                 "--workers", "1", "--out", str(out), "--no-progress",
+                 "--set", "recipe.likelihood.n_betas=200"]) == 0
     return out
 
 

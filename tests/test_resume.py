@@ -27,7 +27,7 @@ RBM_ARGS = ["rbm-patches", "--seeds", "0", "1", "--schedules", "authors_code", "
             "100", "--burn-in", "50", "--thin", "5", "--workers", "2", "--no-progress"]
 DBM_ARGS = ["dbm-mnist", "--seeds", "0", "1", "--n-train", "300", "--iterations", "3",
             "--criteria", "variance", "--n-generate", "300", "--workers", "2",
-            "--no-progress"]
+            "--set", "recipe.likelihood.n_betas=200", "--no-progress"]
 SWEEP = """
 experiment = "rbm-patches"
 base = "rbm-authors-code"

@@ -12,14 +12,12 @@ from dataclasses import dataclass, field
 from boltzprune._validate import (
     check_choice,
     check_fraction,
-    check_positive_float,
     check_positive_int,
 )
-from boltzprune.app.experiment import RunConfig
+from boltzprune.app.patches import PatchRBMConfig
 from boltzprune.errors import InvalidInputError
 from boltzprune.fisher.config import RUNNING_PHASES
 from boltzprune.pruning.config import OnlinePruneConfig
-from boltzprune.sampling.config import SamplingConfig
 from boltzprune.training.config import AUTHORS_CODE_RBM, TrainConfig
 
 __all__ = ["VARIANTS", "OnlinePruningConfig"]
@@ -29,7 +27,7 @@ VARIANTS = ("offline", "online", "scratch", "random_mask")
 
 
 @dataclass(frozen=True)
-class OnlinePruningConfig(RunConfig):
+class OnlinePruningConfig(PatchRBMConfig):
     """The four ways to reach the same final weight count, per seed and criterion:
 
     - offline: the paper's loop from the trained RBM, ``iterations`` cuts of ``fraction``
@@ -41,6 +39,8 @@ class OnlinePruningConfig(RunConfig):
     - scratch: the offline loop's final architecture (hidden units and mask) initialised
       afresh and trained as long as the offline loop trained in all;
     - random_mask: as many hidden units and weights, at random places, trained as long.
+
+    The patches, the RBM and the offline loop's samples: ``PatchRBMConfig``.
     """
 
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
@@ -52,14 +52,6 @@ class OnlinePruningConfig(RunConfig):
     decay: float = 0.999  # of the running statistics: about 1 / (1 - decay) updates
     phase: str = "model"  # the running statistics' states: "model" or "data"
     trace_every: int = 10_000  # updates between exact-FIM probes of the traces
-    n_patches: int = 90_000  # training patterns (paper: 90,000)
-    radius: float = 2.1  # patch radius in pixels (2.1 -> 13 visible units)
-    data_seed: int = 0  # seed of the patch extraction (shared by all model seeds)
-    n_hidden: int = 70  # hidden units of the over-complete RBM
-    weight_std: float = 0.1  # W ~ N(0, weight_std^2)
-    hidden_bias: float = -2.0  # initial b_h
-    sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(
-        n_samples=20_000, n_chains=1_000, burn_in=1_000, thin=200))  # offline FI samples
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -72,17 +64,9 @@ class OnlinePruningConfig(RunConfig):
         check_fraction("decay", self.decay, zero=True)
         check_choice("phase", self.phase, RUNNING_PHASES)
         check_positive_int("trace_every", self.trace_every)
-        check_positive_int("n_patches", self.n_patches)
-        check_positive_float("radius", self.radius)
-        check_positive_int("data_seed", self.data_seed, minimum=0)
-        check_positive_int("n_hidden", self.n_hidden)
-        check_positive_float("weight_std", self.weight_std, allow_zero=True)
         if self.prune_end_epoch > self.online_epochs:
             raise InvalidInputError(f"prune_end_epoch ({self.prune_end_epoch}) must not pass "
                                     f"online_epochs ({self.online_epochs})")
-        if not isinstance(self.sampling, SamplingConfig):
-            raise InvalidInputError(f"sampling must be a SamplingConfig, got "
-                                    f"{type(self.sampling).__name__}")
 
     @property
     def total_epochs(self) -> int:

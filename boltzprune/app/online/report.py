@@ -15,7 +15,7 @@ from boltzprune.app.experiment import RunContext
 from boltzprune.app.figures import md_label
 from boltzprune.app.online.config import VARIANTS, OnlinePruningConfig
 from boltzprune.app.online.figures import VARIANT_LABELS, plot_loglik, plot_schedule, plot_traces
-from boltzprune.app.online.run import TOP_UNITS, PatchData, SeedResult
+from boltzprune.app.online.run import TOP_UNITS, SeedResult
 from boltzprune.app.online.summary import (
     COMPARISONS,
     OnlineSummary,
@@ -23,6 +23,7 @@ from boltzprune.app.online.summary import (
     mean_trace,
     summarise,
 )
+from boltzprune.app.patches import PatchData
 from boltzprune.app.tables import write_csv
 from boltzprune.app.words import count, schedule_words
 from boltzprune.app.workers import run_steps

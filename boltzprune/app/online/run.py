@@ -20,6 +20,7 @@ import torch
 
 from boltzprune.app.experiment import RunContext
 from boltzprune.app.online.config import VARIANTS, OnlinePruningConfig
+from boltzprune.app.patches import PatchData
 from boltzprune.app.workers import run_phases
 from boltzprune.evaluate.patterns import empirical_distribution, exact_fit
 from boltzprune.fisher.exact import exact_fim
@@ -35,18 +36,10 @@ from boltzprune.seeding import randperm, stage_generator
 from boltzprune.training.cd import train_rbm
 from boltzprune.training.hooks import UpdateState
 
-__all__ = ["PatchData", "VariantRow", "TracePoint", "CriterionResult", "SeedResult",
+__all__ = ["VariantRow", "TracePoint", "CriterionResult", "SeedResult",
            "load_data", "run", "train_initial", "run_criterion", "TOP_UNITS"]
 
 TOP_UNITS = 10  # the traces' FI share is that of the hidden units with the most
-
-
-@dataclass(frozen=True)
-class PatchData:
-    """The training patches (n, 13) of 0/1 and their statistics (``pattern_stats``)."""
-
-    x: np.ndarray
-    stats: dict[str, float | int]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import numpy as np
 
 from boltzprune.app.experiment import RunContext
 from boltzprune.app.figures import label, md_label
+from boltzprune.app.patches import PatchData
 from boltzprune.app.rbm_patches.config import SCHEDULES, RBMPatchesConfig
 from boltzprune.app.rbm_patches.figures import (
     data_preparation_examples,
@@ -35,7 +36,7 @@ from boltzprune.app.rbm_patches.reference import (
     PAPER_N_VISIBLE,
     PAPER_TABLE1,
 )
-from boltzprune.app.rbm_patches.run import PatchData, SeedResult
+from boltzprune.app.rbm_patches.run import SeedResult
 from boltzprune.app.rbm_patches.summary import (
     BASELINES,
     FI_CRITERIA,

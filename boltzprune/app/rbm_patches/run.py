@@ -19,6 +19,7 @@ import torch
 
 from boltzprune._validate import check_memory
 from boltzprune.app.experiment import RunContext
+from boltzprune.app.patches import PatchData
 from boltzprune.app.rbm_patches.config import RBMPatchesConfig
 from boltzprune.app.workers import run_phases
 from boltzprune.evaluate.patterns import empirical_distribution, exact_fit, model_distribution
@@ -32,16 +33,8 @@ from boltzprune.pruning.pipeline import PruneConfig, PruneRound, prune_retrain, 
 from boltzprune.seeding import stage_generator
 from boltzprune.training.cd import train_rbm
 
-__all__ = ["PatchData", "StageRow", "FIMResult", "SeedResult", "load_data", "run",
+__all__ = ["StageRow", "FIMResult", "SeedResult", "load_data", "run",
            "train_initial", "run_criterion"]
-
-
-@dataclass(frozen=True)
-class PatchData:
-    """The training patches (n, n_pixels) of 0/1 and their statistics (``pattern_stats``)."""
-
-    x: np.ndarray
-    stats: dict[str, float | int]
 
 
 @dataclass(frozen=True)
