@@ -18,6 +18,9 @@ from boltzprune.app.patches import PatchRBMConfig
 from boltzprune.errors import InvalidInputError
 from boltzprune.fisher.config import RUNNING_PHASES
 from boltzprune.pruning.config import OnlinePruneConfig
+
+# the inherited sampling field's annotation, resolved here by the API reference (pdoc)
+from boltzprune.sampling.config import SamplingConfig  # noqa: F401
 from boltzprune.training.config import AUTHORS_CODE_RBM, TrainConfig
 
 __all__ = ["VARIANTS", "OnlinePruningConfig"]

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from boltzprune._validate import check_choice
 from boltzprune.app.patches import PatchRBMConfig
 from boltzprune.errors import InvalidInputError
+
+# the inherited sampling field's annotation, resolved here by the API reference (pdoc)
+from boltzprune.sampling.config import SamplingConfig  # noqa: F401
 from boltzprune.training.config import AUTHORS_CODE_RBM, PAPER_RBM, TrainConfig
 
 __all__ = ["SCHEDULES", "DATA_SOURCES", "RBMPatchesConfig"]
