@@ -113,3 +113,17 @@ def test_bad_settings_are_one_line(tmp_path, capsys, args, message):
     assert main(["online-pruning", "--out", str(tmp_path / "r"), "--no-progress", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_sweep_rows_are_the_online_variant(run):
+    from boltzprune.app.configio import config_from_dict
+    from boltzprune.app.experiments import EXPERIMENTS
+
+    exp = EXPERIMENTS["online-pruning"]
+    cfg = config_from_dict(exp.config_type, json.loads((run / "config.json").read_text()))
+    rows = exp.sweep_rows(run, cfg)
+    online = [r for r in _rows(run) if r["variant"] == "online"]
+    assert [(r["seed"], r["criterion"]) for r in rows] == \
+        [(int(r["seed"]), r["criterion"]) for r in online]
+    assert all(set(r) >= set(exp.sweep_metrics) for r in rows)
+    assert [r["log_likelihood"] for r in rows] == [float(r["log_likelihood"]) for r in online]
