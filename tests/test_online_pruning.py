@@ -197,3 +197,19 @@ def test_errors_are_one_line(make, error, message):
     with pytest.raises(error) as e:
         make()
     assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_dbm_starting_masks_are_kept():
+    """A DBM with a sparse starting mask (as the paper's receptive fields): weights it lacks
+    never come back, and the targets count the weights that exist."""
+    x = _data(60, 10, seed=23)
+    dbm = init_dbm([10, 6, 5], generator=_gen(24))
+    start = torch.rand(10, 6, generator=_gen(25)) < 0.5
+    dbm.masks[0] = start
+    dbm.weights[0].mul_(start)
+    cfg = OnlinePruneConfig("heuristic", final_density=0.5, every=6)
+    check = _Invariants()
+    res = train_pruning(dbm, x, DBM_TRAIN, cfg, generator=_gen(26), hooks=[check])
+    masks = res.trained.masks
+    assert not bool((masks[0] & ~start).any())
+    assert int(masks[0].sum()) <= math.floor(int(start.sum()) * 0.5 + 1e-9)
