@@ -30,3 +30,23 @@ def _criteria_registry_restored():
 
     with registry.scoped():
         yield
+
+
+# a small ``boltzprune online-pruning`` run, made once for the tests that read one
+ONLINE_PATCHES = 1_500
+ONLINE_ARGS = ["online-pruning", "--seeds", "0", "1", "--criteria", "variance", "random",
+               "--n-patches", str(ONLINE_PATCHES), "--online-epochs", "2",
+               "--prune-end-epoch", "1", "--prune-every", "150", "--trace-every", "500",
+               "--fi-samples", "300", "--set", "sampling.n_chains=60",
+               "--set", "sampling.burn_in=20", "--set", "sampling.thin=3",
+               "--set", "training.epochs=1", "--workers", "2", "--no-progress"]
+
+
+@pytest.fixture(scope="session")
+def online_run(tmp_path_factory):
+    """A real, tiny online-pruning run (2 seeds x 2 criteria) made with the CLI."""
+    from boltzprune.app.cli import main
+
+    out = tmp_path_factory.mktemp("online") / "run"
+    assert main([*ONLINE_ARGS, "--out", str(out)]) == 0
+    return out

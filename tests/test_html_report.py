@@ -492,22 +492,6 @@ def user_data_run(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def online_run(tmp_path_factory):
-    """A real, tiny ``boltzprune online-pruning`` run (two seeds, so its figures have error
-    bars)."""
-    from boltzprune.app.cli import main
-
-    out = tmp_path_factory.mktemp("online") / "run"
-    assert main(["online-pruning", "--seeds", "0", "1", "--criteria", "variance", "abs_w",
-                 "--n-patches", "1000", "--online-epochs", "2", "--prune-end-epoch", "1",
-                 "--prune-every", "100", "--trace-every", "400", "--fi-samples", "200",
-                 "--set", "sampling.n_chains=50", "--set", "sampling.burn_in=10",
-                 "--set", "sampling.thin=2", "--set", "training.epochs=1",
-                 "--workers", "2", "--out", str(out), "--no-progress"]) == 0
-    return out
-
-
-@pytest.fixture(scope="module")
 def chromium_tmp(tmp_path_factory):
     if not CHROMIUM.exists():
         pytest.skip(f"chromium not found at {CHROMIUM}")

@@ -17,20 +17,14 @@ from boltzprune.app.cli import main
 from boltzprune.app.online.config import VARIANTS, OnlinePruningConfig
 from boltzprune.evaluate.patterns import empirical_distribution, exact_fit
 from boltzprune.io import load_model
+from tests.conftest import ONLINE_ARGS, ONLINE_PATCHES
 
-N = 1_500
-SMALL = ["--n-patches", str(N), "--online-epochs", "2", "--prune-end-epoch", "1",
-         "--prune-every", "150", "--trace-every", "500", "--fi-samples", "300",
-         "--set", "sampling.n_chains=60", "--set", "sampling.burn_in=20",
-         "--set", "sampling.thin=3", "--set", "training.epochs=1", "--no-progress"]
+N = ONLINE_PATCHES
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("online") / "run"
-    assert main(["online-pruning", "--seeds", "0", "1", "--criteria", "variance", "random",
-                 "--workers", "2", "--out", str(out), *SMALL]) == 0
-    return out
+@pytest.fixture
+def run(online_run):
+    return online_run
 
 
 def _rows(out):
@@ -98,8 +92,7 @@ def test_traces_start_before_the_first_update_and_end_with_training(run):
 
 
 def test_a_finished_run_answers_from_its_report(run, capsys):
-    assert main(["online-pruning", "--seeds", "0", "1", "--criteria", "variance", "random",
-                 "--workers", "2", "--out", str(run), *SMALL]) == 0
+    assert main([*ONLINE_ARGS, "--out", str(run)]) == 0
     assert "report.md" in capsys.readouterr().out
 
 
