@@ -30,7 +30,7 @@ from boltzprune.fisher.config import RUNNING_PHASES
 from boltzprune.fisher.diagonal import LocalRates, heuristic_fi_from_rates, variance_fi_from_rates
 from boltzprune.models.dbm import DBM
 from boltzprune.models.rbm import RBM
-from boltzprune.training.hooks import UpdateState
+from boltzprune.training.hooks import UpdateState, model_masks
 
 __all__ = ["PHASES", "RUNNING_CRITERIA", "RunningFisher"]
 
@@ -107,7 +107,7 @@ class RunningFisher:
         current weights)."""
         check_choice("criterion", criterion, RUNNING_CRITERIA)
         ws = _weights(model)
-        masks = [model.mask] if isinstance(model, RBM) else list(model.masks)
+        masks = model_masks(model)
         sizes = [ws[0].shape[0]] + [w.shape[1] for w in ws]
         if sizes != self.sizes:
             raise InvalidInputError(f"the model's layers {sizes} do not match the tracked "

@@ -33,7 +33,7 @@ from boltzprune.seeding import randint
 from boltzprune.training.cd import TrainConfig, TrainResult, train_rbm
 from boltzprune.training.config import DBMTrainConfig
 from boltzprune.training.dbm import train_dbm
-from boltzprune.training.hooks import Hook, UpdateState
+from boltzprune.training.hooks import Hook, UpdateState, model_masks
 
 __all__ = ["OnlinePruneConfig", "PruneEvent", "OnlinePruner", "OnlineResult", "event_steps",
            "target_densities", "train_pruning"]
@@ -78,10 +78,6 @@ class PruneEvent:
     hidden_units: list[int]
 
 
-def _masks(model: RBM | DBM) -> list[torch.Tensor]:
-    return [model.mask] if isinstance(model, RBM) else list(model.masks)
-
-
 class OnlinePruner:
     """The training hook that prunes by ``config`` at the updates ``steps`` (``event_steps``).
 
@@ -102,7 +98,7 @@ class OnlinePruner:
         self.tracker = RunningFisher(model, decay=config.decay, phase=config.phase)
         self.steps = sorted(set(steps))
         self._event = {s: k for k, s in enumerate(self.steps)}
-        self.initial = [int(m.sum()) for m in _masks(model)]
+        self.initial = [int(m.sum()) for m in model_masks(model)]
         if config.final_density is not None:
             dens = target_densities(config.final_density, len(self.steps))
             self.targets: list[list[int]] | None = [
@@ -123,7 +119,7 @@ class OnlinePruner:
 
     def _prune(self, state: UpdateState, k: int) -> None:
         model = state.model
-        masks = _masks(model)
+        masks = model_masks(model)
         counts = [int(m.sum()) for m in masks]
         if self.targets is not None:
             n_remove = [max(0, c - t) for c, t in zip(counts, self.targets[k], strict=True)]

@@ -26,7 +26,7 @@ from boltzprune.errors import InvalidInputError, InvalidTypeError
 from boltzprune.models.dbm import DBM
 from boltzprune.models.rbm import RBM
 
-__all__ = ["UpdateState", "Hook", "check_hooks", "call_hooks"]
+__all__ = ["UpdateState", "Hook", "check_hooks", "call_hooks", "model_masks"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,8 @@ def check_hooks(hooks: Sequence[Hook]) -> tuple[Hook, ...]:
     return tuple(hooks)
 
 
-def _masks(model: RBM | DBM) -> list[torch.Tensor]:
+def model_masks(model: RBM | DBM) -> list[torch.Tensor]:
+    """One (n_{l-1}, n_l) bool mask per weight matrix of ``model``."""
     return [model.mask] if isinstance(model, RBM) else list(model.masks)
 
 
@@ -63,11 +64,11 @@ def call_hooks(hooks: tuple[Hook, ...], state: UpdateState) -> list[torch.Tensor
     be applied to weights and momentum), else None. A hook that changed the model's sizes
     is an InvalidInputError."""
     model = state.model
-    before = _masks(model)
+    before = model_masks(model)
     shapes = [tuple(m.shape) for m in before]
     for hook in hooks:
         hook(state)
-    after = _masks(model)
+    after = model_masks(model)
     if [tuple(m.shape) for m in after] != shapes:
         raise InvalidInputError(f"a training hook changed the model's weight matrices from "
                                 f"{shapes} to {[tuple(m.shape) for m in after]}; hooks may "
